@@ -1,0 +1,145 @@
+//! The `Signed` extractor: reads the body (within the cap), verifies SigV4 for the
+//! surface's signing name, and yields the calling account with the body.
+
+use super::error::{ApiError, ErrorCode, Surface};
+use super::sigv4::{self, AuthFailure, RequestParts};
+use crate::state::AppState;
+use crate::tenancy::{find_access_key, AccessKeyId, AccountId};
+use actix_web::dev::Payload;
+use actix_web::web::{Bytes, BytesMut, Data};
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt as _;
+use serde::de::DeserializeOwned;
+
+/// Who is calling: an account, through one of its access keys.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account_id: AccountId,
+    pub access_key_id: AccessKeyId,
+}
+
+/// A request whose SigV4 signature was verified, with its body.
+#[derive(Debug)]
+pub struct Signed {
+    pub caller: Caller,
+    pub body: Bytes,
+    surface: Surface,
+}
+
+impl Signed {
+    /// The body as JSON; malformed JSON or a wrong member type is a `SerializationException`.
+    /// An empty body reads as `{}` (botocore sends none when every member is in the URI).
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let bytes: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &self.body
+        };
+        serde_json::from_slice(bytes).map_err(|e| {
+            let what = match e.classify() {
+                serde_json::error::Category::Data => "a member has the wrong type or value",
+                _ => "the body is not valid JSON",
+            };
+            ApiError::new(
+                self.surface,
+                ErrorCode::Serialization,
+                format!(
+                    "Could not parse the request body: {what} (line {}, column {}).",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })
+    }
+}
+
+impl FromRequest for Signed {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            let surface = Surface::of(&req);
+            let state = req
+                .app_data::<Data<AppState>>()
+                .expect("AppState is registered on the App")
+                .clone();
+            let body = read_body(payload, state.max_body_bytes, surface).await?;
+            let caller = authenticate(&state, &req, &body, surface).await?;
+            Ok(Signed {
+                caller,
+                body,
+                surface,
+            })
+        })
+    }
+}
+
+/// Buffers the body, refusing it once it passes the cap (for bodies without a
+/// `Content-Length`; declared lengths are refused earlier by the envelope middleware).
+async fn read_body(mut payload: Payload, cap: usize, surface: Surface) -> Result<Bytes, ApiError> {
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            ApiError::new(
+                surface,
+                ErrorCode::Serialization,
+                "The request body could not be read.",
+            )
+        })?;
+        if buf.len() + chunk.len() > cap {
+            return Err(super::envelope::too_large(surface, cap));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+async fn authenticate(
+    state: &AppState,
+    req: &HttpRequest,
+    body: &[u8],
+    surface: Surface,
+) -> Result<Caller, ApiError> {
+    let service = surface
+        .signing_name()
+        .expect("signed routes live under a surface prefix");
+    let parts = RequestParts {
+        method: req.method().as_str(),
+        raw_path: req.uri().path(),
+        raw_query: req.uri().query().unwrap_or(""),
+        headers: req.headers(),
+        body,
+    };
+    let pending = sigv4::prepare(&parts, service, &state.region, chrono::Utc::now())
+        .map_err(|f| reject(f, surface))?;
+    let auth = &pending.authorization;
+    let record = find_access_key(&state.pool, &auth.access_key_id)
+        .await
+        .map_err(|e| ApiError::database(surface, e))?
+        .ok_or_else(|| reject(AuthFailure::UnknownAccessKey, surface))?;
+    let secret = state
+        .master_key
+        .open(&record.secret_sealed, auth.access_key_id.as_bytes())
+        .map_err(|e| ApiError::internal(surface, e))?;
+    let secret = String::from_utf8(secret).map_err(|e| ApiError::internal(surface, e))?;
+    let key = sigv4::signing_key(&secret, &auth.scope_date, &auth.region, &auth.service);
+    pending.verify(&key).map_err(|f| reject(f, surface))?;
+    let access_key_id = auth
+        .access_key_id
+        .parse()
+        .map_err(|e: String| ApiError::internal(surface, e))?;
+    tracing::Span::current().record("account_id", record.account_id.as_str());
+    Ok(Caller {
+        account_id: record.account_id,
+        access_key_id,
+    })
+}
+
+fn reject(failure: AuthFailure, surface: Surface) -> ApiError {
+    tracing::info!(reason = ?failure, "request signature rejected");
+    failure.into_api_error(surface)
+}

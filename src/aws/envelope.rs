@@ -1,0 +1,91 @@
+//! Around every request: a request id (header and log span), the body-size cap answered
+//! from `Content-Length` before anything reads the body, metrics, and one log line.
+
+use super::error::{ApiError, ErrorCode, Surface};
+use crate::state::AppState;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_LENGTH};
+use actix_web::middleware::Next;
+use actix_web::web::Data;
+use actix_web::{HttpMessage, ResponseError};
+use std::time::Instant;
+use tracing::Instrument as _;
+use uuid::Uuid;
+
+/// The id of the request, also sent as `x-amzn-RequestId`.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestId(pub Uuid);
+
+pub fn too_large(surface: Surface, cap: usize) -> ApiError {
+    ApiError::new(
+        surface,
+        ErrorCode::RequestEntityTooLarge,
+        format!("Request must be smaller than {cap} bytes."),
+    )
+}
+
+pub async fn envelope(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let request_id = Uuid::new_v4();
+    req.extensions_mut().insert(RequestId(request_id));
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %req.method(),
+        route = tracing::field::Empty,
+        account_id = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    let state = req.app_data::<Data<AppState>>().cloned();
+    let surface = Surface::of_path(req.path());
+
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let cap = state.as_ref().map_or(usize::MAX, |s| s.max_body_bytes);
+    let mut res = match declared {
+        Some(len) if len > cap as u64 => {
+            let err = too_large(surface, cap);
+            let res = err.error_response();
+            req.into_response(res).map_into_right_body()
+        }
+        _ => next
+            .call(req)
+            .instrument(span.clone())
+            .await?
+            .map_into_left_body(),
+    };
+
+    res.headers_mut().insert(
+        HeaderName::from_static("x-amzn-requestid"),
+        HeaderValue::from_str(&request_id.to_string()).expect("a UUID is a valid header value"),
+    );
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let status = res.status();
+    let elapsed = started.elapsed();
+    if let Some(state) = &state {
+        state.metrics.observe(
+            &route,
+            res.request().method().as_str(),
+            status.as_u16(),
+            elapsed,
+        );
+    }
+    span.record("route", route.as_str());
+    span.in_scope(|| {
+        tracing::info!(
+            status = status.as_u16(),
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            "request finished"
+        )
+    });
+    Ok(res)
+}

@@ -1,0 +1,299 @@
+//! The command line (PRODUCT.md "How it runs"): `serve`, `migrate` and `admin …`.
+//! Every command prints machine-readable JSON on stdout and human messages on stderr, and
+//! exits non-zero with a clear message on failure.
+
+use crate::config::{ServeSettings, StorageSettings};
+use crate::crypto::MasterKey;
+use crate::db::embedded::{ClusterHandle, EmbeddedPostgres};
+use crate::startup::Application;
+use crate::state::AppState;
+use crate::tenancy::{self, AccountId, NewAccount, NewAccountSpec, OrganizationId};
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::PgPool;
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "grantd",
+    version,
+    about = "Self-hosted permission service speaking the AWS Lambda layer-permission and Amazon WorkDocs sharing APIs"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub storage: StorageSettings,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve both wire surfaces and the operational endpoints.
+    Serve(ServeSettings),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Administrative commands; they work whether or not a server is running.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an account (tenant) with its directory and a first access key.
+    CreateAccount {
+        #[arg(long)]
+        account_id: Option<AccountId>,
+        #[arg(long)]
+        organization_id: Option<OrganizationId>,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Create another access key for an account.
+    CreateAccessKey {
+        #[arg(long)]
+        account_id: AccountId,
+    },
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    let default_filter = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
+    crate::telemetry::init(cli.storage.log_format, default_filter);
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("grantd: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let storage = cli.storage;
+    match cli.command {
+        Command::Serve(settings) => {
+            // The embedded cluster is started here, on the main thread, which lives as long
+            // as the process: PostgreSQL is told to stop when that thread dies.
+            let cluster = match storage.database_url {
+                Some(_) => None,
+                None => Some(EmbeddedPostgres::start(&storage.data_dir)?),
+            };
+            let options = cluster.as_ref().map(|c| c.connect_options());
+            let result = runtime()?.block_on(serve(&storage, &settings, options));
+            drop(cluster);
+            result
+        }
+        Command::Migrate => with_database(&storage, |pool, _| async move {
+            crate::db::migrate(&pool).await?;
+            print_json(&serde_json::json!({"Migrated": true}))?;
+            eprintln!("grantd: migrations applied");
+            Ok(())
+        }),
+        Command::Admin(cmd) => with_database(&storage, |pool, key| async move {
+            crate::db::migrate(&pool).await?;
+            admin(&pool, &key, cmd).await
+        }),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// Runs `f` on the configured database: `DATABASE_URL`, the running server's embedded
+/// cluster, or an embedded cluster started (and stopped) just for this command.
+fn with_database<F, Fut>(storage: &StorageSettings, f: F) -> anyhow::Result<()>
+where
+    F: FnOnce(PgPool, MasterKey) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let cluster = match storage.database_url {
+        Some(_) => None,
+        None => Some(crate::db::embedded::open_for_admin(&storage.data_dir)?),
+    };
+    let options = cluster.as_ref().map(ClusterHandle::connect_options);
+    let result = runtime()?.block_on(async {
+        let pool = open_pool(storage, options, 2).await?;
+        let key = MasterKey::load_or_create(storage.master_key.as_ref(), &storage.data_dir)?;
+        let out = f(pool.clone(), key).await;
+        pool.close().await;
+        out
+    });
+    drop(cluster);
+    result
+}
+
+/// The pool on grantd's database, created first if missing.
+async fn open_pool(
+    storage: &StorageSettings,
+    embedded: Option<PgConnectOptions>,
+    size: u32,
+) -> anyhow::Result<PgPool> {
+    let options = match (&storage.database_url, embedded) {
+        (Some(url), _) => crate::db::options_from_url(url)?,
+        (None, Some(cluster)) => cluster.database(crate::db::EMBEDDED_DATABASE),
+        (None, None) => anyhow::bail!("no database: set DATABASE_URL or use the embedded cluster"),
+    };
+    crate::db::ensure_database(&options).await?;
+    crate::db::pool(options, size).await
+}
+
+async fn serve(
+    storage: &StorageSettings,
+    settings: &ServeSettings,
+    embedded: Option<PgConnectOptions>,
+) -> anyhow::Result<()> {
+    let pool = open_pool(storage, embedded, settings.db_pool_size).await?;
+    crate::db::migrate(&pool).await?;
+    let master_key = MasterKey::load_or_create(storage.master_key.as_ref(), &storage.data_dir)?;
+    tenancy::verify_master_key(&pool, &master_key).await?;
+    let created = tenancy::ensure_default_account(&pool, &master_key).await?;
+
+    let listener = std::net::TcpListener::bind(&settings.listen)
+        .with_context(|| format!("binding {}", settings.listen))?;
+    let address = listener.local_addr()?;
+    let state = AppState {
+        pool: pool.clone(),
+        master_key,
+        region: storage.region.clone(),
+        max_body_bytes: settings.max_body_bytes,
+        metrics: crate::metrics::Metrics::new(),
+    };
+    let app = Application::build(listener, state, settings)?;
+    let endpoint = format!("http://{address}");
+    announce(storage, &endpoint, created.as_ref())?;
+
+    let handle = app.handle();
+    tokio::spawn(async move {
+        wait_for_stop_signal().await;
+        tracing::info!("stop requested: finishing in-flight requests");
+        handle.stop(true).await;
+    });
+    tracing::info!(%endpoint, region = %storage.region, "grantd is serving");
+    app.run_until_stopped().await?;
+    pool.close().await;
+    tracing::info!("grantd stopped");
+    Ok(())
+}
+
+async fn wait_for_stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("installing a SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+/// The startup JSON on stdout, and on the very first start the default account's
+/// credentials: shown once, and saved (mode 0600) under the data directory.
+fn announce(
+    storage: &StorageSettings,
+    endpoint: &str,
+    created: Option<&NewAccount>,
+) -> anyhow::Result<()> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Started<'a> {
+        endpoint: &'a str,
+        region: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        default_account: Option<&'a NewAccount>,
+    }
+    print_json(&Started {
+        endpoint,
+        region: &storage.region,
+        default_account: created,
+    })?;
+    eprintln!(
+        "grantd is serving on {endpoint} (region {})",
+        storage.region
+    );
+    if let Some(account) = created {
+        let path = storage.data_dir.join("credentials.json");
+        save_private(&path, &serde_json::to_vec_pretty(account)?)?;
+        let key = &account.key;
+        use secrecy::ExposeSecret;
+        eprintln!(
+            "\nCreated the default account {}. Its credentials are shown once here and saved to {}:\n\
+             \n  export AWS_ACCESS_KEY_ID={}\n  export AWS_SECRET_ACCESS_KEY={}\n  export AWS_DEFAULT_REGION={}\n\
+             \nThen: aws --endpoint-url {endpoint} lambda list-layers\n",
+            account.account_id,
+            path.display(),
+            key.access_key_id,
+            key.secret_access_key.expose_secret(),
+            storage.region,
+        );
+    }
+    Ok(())
+}
+
+fn save_private(path: &std::path::Path, contents: &[u8]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("saving {}", path.display()))?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+async fn admin(pool: &PgPool, key: &MasterKey, cmd: AdminCommand) -> anyhow::Result<()> {
+    tenancy::verify_master_key(pool, key).await?;
+    match cmd {
+        AdminCommand::CreateAccount {
+            account_id,
+            organization_id,
+            name,
+        } => {
+            let mut tx = pool.begin().await?;
+            let account = tenancy::create_account(
+                &mut tx,
+                key,
+                NewAccountSpec {
+                    account_id,
+                    organization_id,
+                    name,
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            print_json(&account)?;
+            eprintln!("grantd: created account {}", account.account_id);
+        }
+        AdminCommand::CreateAccessKey { account_id } => {
+            let mut conn = pool.acquire().await?;
+            let created = tenancy::create_access_key(&mut conn, key, &account_id).await?;
+            print_json(&created)?;
+            eprintln!(
+                "grantd: created access key {} for account {account_id}",
+                created.access_key_id
+            );
+        }
+    }
+    Ok(())
+}
+
+fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, value)?;
+    out.write_all(b"\n")?;
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! The database: an external server (`DATABASE_URL`) or the embedded cluster, the pool,
+//! and the embedded migrations.
+
+pub mod embedded;
+
+use anyhow::Context as _;
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgPool};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Name of grantd's database inside the embedded cluster.
+pub const EMBEDDED_DATABASE: &str = "grantd";
+
+/// How long a request waits for a pooled connection before it is answered with a 5xx;
+/// bounds every request while the database is down.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub fn options_from_url(url: &SecretString) -> anyhow::Result<PgConnectOptions> {
+    PgConnectOptions::from_str(url.expose_secret())
+        .map_err(|_| anyhow::anyhow!("DATABASE_URL is not a valid PostgreSQL URL"))
+}
+
+/// Creates the target database when it does not exist yet (several processes may race:
+/// the loser's "already exists" is fine).
+pub async fn ensure_database(options: &PgConnectOptions) -> anyhow::Result<()> {
+    let name = options
+        .get_database()
+        .context("the database URL names no database")?
+        .to_owned();
+    match options.connect().await {
+        Ok(conn) => {
+            let _ = conn.close().await;
+            return Ok(());
+        }
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => {}
+        Err(e) => return Err(e).context("connecting to PostgreSQL"),
+    }
+    let mut admin = options
+        .clone()
+        .database("postgres")
+        .connect()
+        .await
+        .context("connecting to the 'postgres' database to create the missing database")?;
+    let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
+    match sqlx::query(&sql).execute(&mut admin).await {
+        Ok(_) => tracing::info!(database = %name, "created database"),
+        Err(sqlx::Error::Database(e))
+            if matches!(e.code().as_deref(), Some("42P04") | Some("23505")) => {}
+        Err(e) => return Err(e).with_context(|| format!("creating database {name}")),
+    }
+    let _ = admin.close().await;
+    Ok(())
+}
+
+pub async fn pool(options: PgConnectOptions, size: u32) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(options)
+        .await
+        .context("connecting to PostgreSQL")
+}
+
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR
+        .run(pool)
+        .await
+        .context("applying database migrations")
+}
+
+/// Reachable, and every embedded migration applied.
+pub async fn is_ready(pool: &PgPool) -> bool {
+    let Some(latest) = MIGRATOR.iter().map(|m| m.version).max() else {
+        return true;
+    };
+    let applied: Result<Option<i64>, _> =
+        sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(pool)
+            .await;
+    matches!(applied, Ok(Some(v)) if v >= latest)
+}

@@ -1,0 +1,14 @@
+//! What every handler can reach.
+
+use crate::crypto::MasterKey;
+use crate::metrics::Metrics;
+use sqlx::PgPool;
+
+pub struct AppState {
+    pub pool: PgPool,
+    pub master_key: MasterKey,
+    /// The region in ARNs and the only one accepted in SigV4 scopes.
+    pub region: String,
+    pub max_body_bytes: usize,
+    pub metrics: Metrics,
+}
