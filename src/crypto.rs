@@ -22,7 +22,11 @@ const NONCE_LEN: usize = 24;
 pub const KEY_FILE: &str = "master.key";
 
 #[derive(Clone)]
-pub struct MasterKey(XChaCha20Poly1305);
+pub struct MasterKey {
+    cipher: XChaCha20Poly1305,
+    /// Signs grantd's own download URLs; derived so the sealing key is never reused.
+    url_key: [u8; 32],
+}
 
 impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -73,7 +77,18 @@ impl MasterKey {
     pub fn from_base64(text: &str) -> anyhow::Result<Self> {
         let bytes = B64.decode(text.trim()).context("not valid base64")?;
         anyhow::ensure!(bytes.len() == 32, "expected 32 bytes, got {}", bytes.len());
-        Ok(MasterKey(XChaCha20Poly1305::new_from_slice(&bytes)?))
+        use hmac::Mac as _;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&bytes)?;
+        mac.update(b"grantd url signing key v1");
+        Ok(MasterKey {
+            cipher: XChaCha20Poly1305::new_from_slice(&bytes)?,
+            url_key: mac.finalize().into_bytes().into(),
+        })
+    }
+
+    /// The key for grantd's presigned download URLs.
+    pub fn url_key(&self) -> &[u8; 32] {
+        &self.url_key
     }
 
     /// `nonce || ciphertext+tag`, bound to `context`.
@@ -81,7 +96,7 @@ impl MasterKey {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let sealed = self
-            .0
+            .cipher
             .encrypt(
                 XNonce::from_slice(&nonce),
                 Payload {
@@ -101,7 +116,7 @@ impl MasterKey {
             return Err(OpenError);
         }
         let (nonce, body) = sealed.split_at(NONCE_LEN);
-        self.0
+        self.cipher
             .decrypt(
                 XNonce::from_slice(nonce),
                 Payload {

@@ -4,7 +4,7 @@
 use super::error::{ApiError, ErrorCode, Surface};
 use super::sigv4::{self, AuthFailure, RequestParts};
 use crate::state::AppState;
-use crate::tenancy::{find_access_key, AccessKeyId, AccountId};
+use crate::tenancy::{find_access_key, AccessKeyId, AccountId, OrganizationId};
 use actix_web::dev::Payload;
 use actix_web::web::{Bytes, BytesMut, Data};
 use actix_web::{FromRequest, HttpRequest};
@@ -16,6 +16,8 @@ use serde::de::DeserializeOwned;
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub account_id: AccountId,
+    /// The account's AWS Organizations id, which organization grants match.
+    pub organization_id: Option<OrganizationId>,
     pub access_key_id: AccessKeyId,
 }
 
@@ -135,6 +137,7 @@ async fn authenticate(
     tracing::Span::current().record("account_id", record.account_id.as_str());
     Ok(Caller {
         account_id: record.account_id,
+        organization_id: record.organization_id,
         access_key_id,
     })
 }

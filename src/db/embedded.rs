@@ -404,6 +404,13 @@ fn open_log(data_dir: &Path) -> Result<(PathBuf, File), EmbeddedError> {
     Ok((path, file))
 }
 
+/// Separates runs in postgres.log, which is shared by initdb and postgres.
+fn log_marker(log: &File, what: &str) -> Result<(), EmbeddedError> {
+    let mut log = log;
+    writeln!(log, "--- grantd (pid {}): {what} ---", std::process::id())
+        .ctx(|| "writing postgres.log".into())
+}
+
 /// The last lines of postgres.log, for error messages.
 fn log_tail(path: &Path) -> String {
     let Ok(mut file) = File::open(path) else {
@@ -694,6 +701,7 @@ fn init_cluster_if_needed(
         if account.switch {
             account.chown(&staging)?;
         }
+        log_marker(log, &format!("running initdb --locale={locale}"))?;
         let out = log
             .try_clone()
             .ctx(|| "duplicating log file handle".into())?;
@@ -832,6 +840,7 @@ impl EmbeddedPostgres {
         ensure_socket_dir(&data_dir, &socket_dir, account)?;
 
         let postgres = bin_dir.join("postgres");
+        log_marker(&log, &format!("starting {}", postgres.display()))?;
         let out = log
             .try_clone()
             .ctx(|| "duplicating log file handle".into())?;
@@ -840,11 +849,11 @@ impl EmbeddedPostgres {
             .arg(&cluster)
             .arg("-k")
             .arg(&socket_dir)
+            // Empty listen_addresses: no TCP at all, only the private socket.
+            .args(["-c", "listen_addresses="])
+            .arg("-c")
+            .arg(format!("port={PORT}"))
             .args([
-                "-c",
-                "listen_addresses=",
-                "-c",
-                "port=5432",
                 "-c",
                 "unix_socket_permissions=0700",
                 "-c",

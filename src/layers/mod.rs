@@ -1,9 +1,14 @@
-//! Lambda layer versions and their permissions (aws-wire.md §4–§5).
+//! Lambda layer versions and their permissions (aws-wire.md §4–§5): a vertical slice from
+//! HTTP shapes (`model`, `handlers`) through the rules (`arn`, `policy`) to SQL (`store`).
 
-use crate::aws::query::QueryParams;
-use crate::aws::validation::Violations;
-use crate::aws::{ApiError, Signed, Surface};
-use actix_web::{web, HttpRequest, HttpResponse};
+mod arn;
+mod content;
+mod handlers;
+mod model;
+mod policy;
+mod store;
+
+use actix_web::web;
 
 pub const ARCHITECTURES: &[&str] = &["x86_64", "arm64"];
 
@@ -57,25 +62,57 @@ pub const RUNTIMES: &[&str] = &[
     "ruby4.0",
 ];
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/2018-10-31/layers", web::get().to(list_layers));
-}
+/// The runtimes PublishLayerVersion accepts, in the order AWS lists them in its message.
+pub const PUBLISH_RUNTIMES: &[&str] = &[
+    "nodejs20.x",
+    "python3.14",
+    "provided.al2023",
+    "python3.12",
+    "python3.13",
+    "nodejs24.x",
+    "nodejs22.x",
+    "java25",
+    "python3.10",
+    "python3.11",
+    "java21",
+    "ruby3.3",
+    "ruby3.4",
+    "ruby3.2",
+    "python3.8",
+    "python3.9",
+    "java17",
+    "nodejs16.x",
+    "dotnet10",
+    "dotnet8",
+    "java11",
+    "dotnet6",
+    "nodejs18.x",
+    "provided.al2",
+    "java8.al2",
+];
 
-/// `GET /2018-10-31/layers`: ListLayers.
-async fn list_layers(req: HttpRequest, signed: Signed) -> Result<HttpResponse, ApiError> {
-    let query = QueryParams::parse(req.query_string());
-    let mut v = Violations::new();
-    v.optional_enum(
-        "compatibleRuntime",
-        query.get("CompatibleRuntime"),
-        RUNTIMES,
-    );
-    v.optional_enum(
-        "compatibleArchitecture",
-        query.get("CompatibleArchitecture"),
-        ARCHITECTURES,
-    );
-    v.finish(Surface::Lambda)?;
-    let _ = signed.caller;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "Layers": [] })))
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use handlers::*;
+    const VERSION: &str = "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}";
+    cfg.route("/2018-10-31/layers", web::get().to(list_layers_or_find))
+        .service(
+            web::resource("/2018-10-31/layers/{LayerName}/versions")
+                .route(web::get().to(list_versions))
+                .route(web::post().to(publish)),
+        )
+        .service(
+            web::resource(VERSION)
+                .route(web::get().to(get_version))
+                .route(web::delete().to(delete_version)),
+        )
+        .service(
+            web::resource(format!("{VERSION}/policy"))
+                .route(web::get().to(get_policy))
+                .route(web::post().to(add_permission)),
+        )
+        .route(
+            &format!("{VERSION}/policy/{{StatementId}}"),
+            web::delete().to(remove_permission),
+        )
+        .route(content::ROUTE, web::get().to(content::download));
 }

@@ -54,6 +54,7 @@ pub struct NewAccount {
 #[derive(Debug)]
 pub struct AccessKeyRecord {
     pub account_id: AccountId,
+    pub organization_id: Option<OrganizationId>,
     pub secret_sealed: Vec<u8>,
 }
 
@@ -166,17 +167,21 @@ pub async fn find_access_key(
     pool: &PgPool,
     access_key_id: &str,
 ) -> Result<Option<AccessKeyRecord>, sqlx::Error> {
-    let row: Option<(AccountId, Vec<u8>)> = sqlx::query_as(
-        "SELECT account_id, secret_sealed FROM access_keys
-         WHERE access_key_id = $1 AND status = 'Active'",
+    let row: Option<(AccountId, Option<OrganizationId>, Vec<u8>)> = sqlx::query_as(
+        "SELECT k.account_id, a.organization_id, k.secret_sealed
+         FROM access_keys k JOIN accounts a ON a.account_id = k.account_id
+         WHERE k.access_key_id = $1 AND k.status = 'Active'",
     )
     .bind(access_key_id)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(account_id, secret_sealed)| AccessKeyRecord {
-        account_id,
-        secret_sealed,
-    }))
+    Ok(row.map(
+        |(account_id, organization_id, secret_sealed)| AccessKeyRecord {
+            account_id,
+            organization_id,
+            secret_sealed,
+        },
+    ))
 }
 
 /// On the first start with an empty database, create the default account. Serialized by an
@@ -208,4 +213,18 @@ pub async fn ensure_default_account(
     .await?;
     tx.commit().await?;
     Ok(Some(account))
+}
+
+/// The account's organization, for organization grants.
+pub async fn organization_of(
+    pool: &PgPool,
+    account: &AccountId,
+) -> Result<Option<OrganizationId>, sqlx::Error> {
+    Ok(
+        sqlx::query_scalar("SELECT organization_id FROM accounts WHERE account_id = $1")
+            .bind(account)
+            .fetch_optional(pool)
+            .await?
+            .flatten(),
+    )
 }

@@ -1,0 +1,370 @@
+//! SQL for layers. Every query names the owning account; callers own the transactions.
+
+use super::arn::LayerRef;
+use super::policy::Grantee;
+use crate::tenancy::{AccountId, OrganizationId};
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+/// A version as every read shows it (never its zip).
+#[derive(Debug, sqlx::FromRow)]
+pub struct VersionRow {
+    pub layer_name: String,
+    pub version: i64,
+    pub description: String,
+    pub license_info: Option<String>,
+    pub compatible_runtimes: Vec<String>,
+    pub compatible_architectures: Vec<String>,
+    pub code_sha256: Option<String>,
+    pub code_size: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+const VERSION_COLUMNS: &str = "layer_name, version, description, license_info, \
+    compatible_runtimes, compatible_architectures, code_sha256, code_size, created_at";
+
+pub struct NewVersion<'a> {
+    pub description: &'a str,
+    pub license_info: Option<&'a str>,
+    pub compatible_runtimes: &'a [String],
+    pub compatible_architectures: &'a [String],
+    pub content: Content<'a>,
+}
+
+pub enum Content<'a> {
+    Zip {
+        bytes: &'a [u8],
+        sha256_b64: String,
+    },
+    S3 {
+        bucket: &'a str,
+        key: &'a str,
+        object_version: Option<&'a str>,
+    },
+}
+
+/// Creates the layer on first use and the next version number, never reused.
+pub async fn publish(
+    conn: &mut PgConnection,
+    layer: &LayerRef,
+    new: &NewVersion<'_>,
+) -> Result<VersionRow, sqlx::Error> {
+    let version: i64 = sqlx::query_scalar(
+        "INSERT INTO layers (account_id, layer_name, latest_version) VALUES ($1, $2, 1)
+         ON CONFLICT (account_id, layer_name)
+         DO UPDATE SET latest_version = layers.latest_version + 1
+         RETURNING latest_version",
+    )
+    .bind(&layer.account_id)
+    .bind(&layer.name)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (sha, size, bucket, key, object_version) = match &new.content {
+        Content::Zip { bytes, sha256_b64 } => (
+            Some(sha256_b64.as_str()),
+            bytes.len() as i64,
+            None,
+            None,
+            None,
+        ),
+        Content::S3 {
+            bucket,
+            key,
+            object_version,
+        } => (None, 0, Some(*bucket), Some(*key), *object_version),
+    };
+    let row: VersionRow = sqlx::query_as(&format!(
+        "INSERT INTO layer_versions (account_id, layer_name, version, description, license_info,
+             compatible_runtimes, compatible_architectures, code_sha256, code_size,
+             s3_bucket, s3_key, s3_object_version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         RETURNING {VERSION_COLUMNS}"
+    ))
+    .bind(&layer.account_id)
+    .bind(&layer.name)
+    .bind(version)
+    .bind(new.description)
+    .bind(new.license_info)
+    .bind(new.compatible_runtimes)
+    .bind(new.compatible_architectures)
+    .bind(sha)
+    .bind(size)
+    .bind(bucket)
+    .bind(key)
+    .bind(object_version)
+    .fetch_one(&mut *conn)
+    .await?;
+    if let Content::Zip { bytes, .. } = &new.content {
+        sqlx::query(
+            "INSERT INTO layer_version_contents (account_id, layer_name, version, zip)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&layer.account_id)
+        .bind(&layer.name)
+        .bind(version)
+        .bind(*bytes)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(row)
+}
+
+pub async fn get_version(
+    db: impl PgExecutor<'_>,
+    layer: &LayerRef,
+    version: i64,
+) -> Result<Option<VersionRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {VERSION_COLUMNS} FROM layer_versions
+         WHERE account_id = $1 AND layer_name = $2 AND version = $3"
+    ))
+    .bind(&layer.account_id)
+    .bind(&layer.name)
+    .bind(version)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn get_zip(
+    db: impl PgExecutor<'_>,
+    layer: &LayerRef,
+    version: i64,
+) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT zip FROM layer_version_contents
+         WHERE account_id = $1 AND layer_name = $2 AND version = $3",
+    )
+    .bind(&layer.account_id)
+    .bind(&layer.name)
+    .bind(version)
+    .fetch_optional(db)
+    .await
+}
+
+/// Whether the version's policy lets `caller` (in `organization`) get it (§5.6). The one
+/// reviewed cross-tenant read: it looks at the owner's statements for the caller's sake.
+pub async fn policy_grants(
+    db: impl PgExecutor<'_>,
+    layer: &LayerRef,
+    version: i64,
+    caller: &AccountId,
+    organization: Option<&OrganizationId>,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (
+             SELECT 1 FROM layer_version_statements
+             WHERE account_id = $1 AND layer_name = $2 AND version = $3
+               AND (principal = $4
+                    OR (principal = '*' AND (organization_id IS NULL OR organization_id = $5))))",
+    )
+    .bind(&layer.account_id)
+    .bind(&layer.name)
+    .bind(version)
+    .bind(caller)
+    .bind(organization)
+    .fetch_one(db)
+    .await
+}
+
+pub struct ListFilter<'a> {
+    pub runtime: Option<&'a str>,
+    pub architecture: Option<&'a str>,
+    pub limit: i64,
+}
+
+/// The newest matching version of each of the account's layers, by layer name, after
+/// `after` (exclusive). Returns one extra row to tell whether another page exists.
+pub async fn latest_matching(
+    db: impl PgExecutor<'_>,
+    account: &AccountId,
+    filter: &ListFilter<'_>,
+    after: Option<&str>,
+) -> Result<Vec<VersionRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT DISTINCT ON (layer_name) {VERSION_COLUMNS} FROM layer_versions
+         WHERE account_id = $1
+           AND ($2::text IS NULL OR $2 = ANY (compatible_runtimes))
+           AND ($3::text IS NULL OR $3 = ANY (compatible_architectures))
+           AND ($4::text IS NULL OR layer_name > $4)
+         ORDER BY layer_name, version DESC
+         LIMIT $5"
+    ))
+    .bind(account)
+    .bind(filter.runtime)
+    .bind(filter.architecture)
+    .bind(after)
+    .bind(filter.limit + 1)
+    .fetch_all(db)
+    .await
+}
+
+/// Versions of one layer, newest first, below `before` (exclusive); one extra row.
+pub async fn versions(
+    db: impl PgExecutor<'_>,
+    layer: &LayerRef,
+    filter: &ListFilter<'_>,
+    before: Option<i64>,
+) -> Result<Vec<VersionRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {VERSION_COLUMNS} FROM layer_versions
+         WHERE account_id = $1 AND layer_name = $2
+           AND ($3::text IS NULL OR $3 = ANY (compatible_runtimes))
+           AND ($4::text IS NULL OR $4 = ANY (compatible_architectures))
+           AND ($5::bigint IS NULL OR version < $5)
+         ORDER BY version DESC
+         LIMIT $6"
+    ))
+    .bind(&layer.account_id)
+    .bind(&layer.name)
+    .bind(filter.runtime)
+    .bind(filter.architecture)
+    .bind(before)
+    .bind(filter.limit + 1)
+    .fetch_all(db)
+    .await
+}
+
+/// Deletes a version with its content and policy; nothing to delete is fine.
+pub async fn delete_version(
+    db: impl PgExecutor<'_>,
+    layer: &LayerRef,
+    version: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM layer_versions WHERE account_id = $1 AND layer_name = $2 AND version = $3",
+    )
+    .bind(&layer.account_id)
+    .bind(&layer.name)
+    .bind(version)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Locks the version row for a policy change and returns its current revision:
+/// `None` when the version does not exist, `Some(None)` when it never had a policy.
+pub async fn lock_policy(
+    conn: &mut PgConnection,
+    layer: &LayerRef,
+    version: i64,
+) -> Result<Option<Option<Uuid>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT policy_revision FROM layer_versions
+         WHERE account_id = $1 AND layer_name = $2 AND version = $3
+         FOR UPDATE",
+    )
+    .bind(&layer.account_id)
+    .bind(&layer.name)
+    .bind(version)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The statements in insertion order, as stored JSON, with their ids.
+pub async fn statements(
+    db: impl PgExecutor<'_>,
+    layer: &LayerRef,
+    version: i64,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT statement_id, statement_json FROM layer_version_statements
+         WHERE account_id = $1 AND layer_name = $2 AND version = $3
+         ORDER BY position",
+    )
+    .bind(&layer.account_id)
+    .bind(&layer.name)
+    .bind(version)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn policy_revision(
+    db: impl PgExecutor<'_>,
+    layer: &LayerRef,
+    version: i64,
+) -> Result<Option<Option<Uuid>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT policy_revision FROM layer_versions
+         WHERE account_id = $1 AND layer_name = $2 AND version = $3",
+    )
+    .bind(&layer.account_id)
+    .bind(&layer.name)
+    .bind(version)
+    .fetch_optional(db)
+    .await
+}
+
+pub struct NewStatement<'a> {
+    pub statement_id: &'a str,
+    pub grantee: &'a Grantee,
+    pub organization: Option<&'a OrganizationId>,
+    pub json: &'a str,
+}
+
+/// Adds a statement and swaps in a new revision; the row must be locked by the caller.
+pub async fn add_statement(
+    conn: &mut PgConnection,
+    layer: &LayerRef,
+    version: i64,
+    statement: &NewStatement<'_>,
+) -> Result<Uuid, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO layer_version_statements
+             (account_id, layer_name, version, statement_id, principal, organization_id, statement_json)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&layer.account_id)
+    .bind(&layer.name)
+    .bind(version)
+    .bind(statement.statement_id)
+    .bind(statement.grantee.stored())
+    .bind(statement.organization)
+    .bind(statement.json)
+    .execute(&mut *conn)
+    .await?;
+    bump_revision(conn, layer, version).await
+}
+
+/// Removes a statement and swaps in a new revision; false when there was no such statement.
+pub async fn remove_statement(
+    conn: &mut PgConnection,
+    layer: &LayerRef,
+    version: i64,
+    statement_id: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let removed = sqlx::query(
+        "DELETE FROM layer_version_statements
+         WHERE account_id = $1 AND layer_name = $2 AND version = $3 AND statement_id = $4",
+    )
+    .bind(&layer.account_id)
+    .bind(&layer.name)
+    .bind(version)
+    .bind(statement_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if removed == 0 {
+        return Ok(None);
+    }
+    bump_revision(conn, layer, version).await.map(Some)
+}
+
+async fn bump_revision(
+    conn: &mut PgConnection,
+    layer: &LayerRef,
+    version: i64,
+) -> Result<Uuid, sqlx::Error> {
+    let revision = Uuid::new_v4();
+    sqlx::query(
+        "UPDATE layer_versions SET policy_revision = $4
+         WHERE account_id = $1 AND layer_name = $2 AND version = $3",
+    )
+    .bind(&layer.account_id)
+    .bind(&layer.name)
+    .bind(version)
+    .bind(revision)
+    .execute(conn)
+    .await?;
+    Ok(revision)
+}
