@@ -20,15 +20,36 @@ use std::time::SystemTime;
 
 pub const REGION: &str = "us-east-1";
 
-/// Maintenance connection options of the server the tests create databases on.
+/// The server the tests create databases on: maintenance options, and a URL template
+/// (`{db}` for the database) that child `grantd` processes can use as `DATABASE_URL`.
+struct Server {
+    options: PgConnectOptions,
+    url_template: String,
+}
+
 fn server() -> &'static PgConnectOptions {
-    static SERVER: OnceLock<PgConnectOptions> = OnceLock::new();
+    &shared_server().options
+}
+
+/// A `DATABASE_URL` for database `name` on the test server.
+pub fn database_url(name: &str) -> String {
+    shared_server().url_template.replace("{db}", name)
+}
+
+fn shared_server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
         if std::env::var("TEST_LOG").is_ok() {
             grantd::telemetry::init(Some(grantd::config::LogFormat::Pretty), "info");
         }
         if let Ok(url) = std::env::var("DATABASE_URL") {
-            return PgConnectOptions::from_str(&url).expect("DATABASE_URL is a valid URL");
+            let options = PgConnectOptions::from_str(&url).expect("DATABASE_URL is a valid URL");
+            let mut template = url::Url::parse(&url).expect("DATABASE_URL is a valid URL");
+            template.set_path("/{db}");
+            return Server {
+                options,
+                url_template: template.to_string().replace("%7Bdb%7D", "{db}"),
+            };
         }
         // PostgreSQL is told to stop when the thread that started it dies, so start it on a
         // thread that lives until the test process exits.
@@ -37,7 +58,11 @@ fn server() -> &'static PgConnectOptions {
             let dir = test_cluster_dir();
             match EmbeddedPostgres::start(&dir) {
                 Ok(cluster) => {
-                    tx.send(Ok(cluster.connect_options())).unwrap();
+                    let url = format!(
+                        "postgres://grantd@localhost:5432/{{db}}?host={}",
+                        cluster.socket_dir().display()
+                    );
+                    tx.send(Ok((cluster.connect_options(), url))).unwrap();
                     loop {
                         std::thread::park();
                     }
@@ -45,9 +70,14 @@ fn server() -> &'static PgConnectOptions {
                 Err(e) => tx.send(Err(e.to_string())).unwrap(),
             }
         });
-        rx.recv()
+        let (options, url_template) = rx
+            .recv()
             .unwrap()
-            .unwrap_or_else(|e| panic!("starting the embedded test cluster: {e}"))
+            .unwrap_or_else(|e| panic!("starting the embedded test cluster: {e}"));
+        Server {
+            options,
+            url_template,
+        }
     })
 }
 
@@ -137,6 +167,9 @@ pub struct TestApp {
     pub port: u16,
     pub pool: PgPool,
     pub key: MasterKey,
+    /// The master key, base64, for other processes on the same database.
+    pub key_b64: String,
+    pub database_name: String,
     /// The first account; tests make more with [`TestApp::create_account`].
     pub account: TestAccount,
     pub http: reqwest::Client,
@@ -155,7 +188,8 @@ pub async fn spawn_app_with(settings: ServeSettings) -> TestApp {
         .await
         .unwrap();
     grantd::db::migrate(&pool).await.unwrap();
-    let key = MasterKey::from_base64(&base64_key()).unwrap();
+    let key_b64 = base64_key();
+    let key = MasterKey::from_base64(&key_b64).unwrap();
     grantd::tenancy::verify_master_key(&pool, &key)
         .await
         .unwrap();
@@ -176,6 +210,8 @@ pub async fn spawn_app_with(settings: ServeSettings) -> TestApp {
         port,
         pool,
         key,
+        key_b64,
+        database_name: db.name.clone(),
         account: TestAccount {
             account_id: String::new(),
             access_key_id: String::new(),

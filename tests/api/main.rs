@@ -2,5 +2,6 @@
 
 mod envelope;
 mod helpers;
+mod layers;
 mod ops;
 mod signing;
