@@ -222,18 +222,19 @@ fn announce(
     if let Some(account) = created {
         let path = storage.data_dir.join("credentials.json");
         save_private(&path, &serde_json::to_vec_pretty(account)?)?;
-        let key = &account.key;
-        use secrecy::ExposeSecret;
+        // The secret is shown once, in the JSON line on stdout; stderr, which also carries
+        // the logs, never holds it.
+        let path = path.display();
         eprintln!(
-            "\nCreated the default account {}. Its credentials are shown once here and saved to {}:\n\
-             \n  export AWS_ACCESS_KEY_ID={}\n  export AWS_SECRET_ACCESS_KEY={}\n  export AWS_DEFAULT_REGION={}\n\
-             \nThen: aws --endpoint-url {endpoint} lambda list-layers\n",
-            account.account_id,
-            path.display(),
-            key.access_key_id,
-            key.secret_access_key.expose_secret(),
-            storage.region,
+            "\nCreated the default account {}; its credentials are in the JSON line above and saved to {path} (mode 0600):\n",
+            account.account_id
         );
+        eprintln!("  export AWS_ACCESS_KEY_ID={}", account.key.access_key_id);
+        eprintln!(
+            r#"  export AWS_SECRET_ACCESS_KEY="$(grep -o '"SecretAccessKey": *"[^"]*"' {path} | cut -d'"' -f4)""#
+        );
+        eprintln!("  export AWS_DEFAULT_REGION={}", storage.region);
+        eprintln!("\nThen: aws --endpoint-url {endpoint} lambda list-layers\n");
     }
     Ok(())
 }

@@ -131,6 +131,15 @@ impl TestDatabase {
     }
 }
 
+/// Drops a database the test created on the test server.
+pub async fn drop_database(name: &str) {
+    let mut admin = PgConnection::connect_with(server()).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let name = self.name.clone();
@@ -305,6 +314,41 @@ impl TestApp {
     }
 }
 
+/// A request to any grantd endpoint, signed by aws-sigv4 with `account`'s credentials.
+pub fn signed_request(
+    endpoint: &str,
+    account: &TestAccount,
+    method: &str,
+    path_and_query: &str,
+) -> SignedBuilder {
+    SignedBuilder {
+        base: String::new(),
+        host: String::new(),
+        account: account.clone(),
+        method: method.to_owned(),
+        path_and_query: path_and_query.to_owned(),
+        headers: Vec::new(),
+        body: Vec::new(),
+        service: "lambda".into(),
+        region: REGION.into(),
+        time: SystemTime::now(),
+    }
+    .to(endpoint)
+}
+
+impl TestAccount {
+    /// From the JSON `grantd` prints for a new account.
+    pub fn from_json(v: &serde_json::Value) -> TestAccount {
+        let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+        TestAccount {
+            account_id: s("AccountId"),
+            access_key_id: s("AccessKeyId"),
+            secret: s("SecretAccessKey"),
+            directory_id: s("DirectoryId"),
+        }
+    }
+}
+
 pub struct SignedBuilder {
     base: String,
     host: String,
@@ -331,6 +375,13 @@ impl SignedBuilder {
 
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Sends to another server (e.g. a second grantd process) with the same credentials.
+    pub fn to(mut self, endpoint: &str) -> Self {
+        self.base = endpoint.trim_end_matches('/').to_owned();
+        self.host = self.base.trim_start_matches("http://").to_owned();
         self
     }
 

@@ -1,7 +1,11 @@
 //! Integration tests: the real server, a real PostgreSQL, real clients.
 
+mod cli;
 mod envelope;
 mod helpers;
 mod layers;
 mod ops;
+mod process;
+mod race;
+mod sdk;
 mod signing;

@@ -1,0 +1,86 @@
+//! Optimistic concurrency decided by the database, across several grantd processes.
+
+use crate::helpers::{database_url, parts, spawn_app};
+use crate::layers::{publish, EMPTY_ZIP};
+use crate::process::{data_dir, Grantd};
+use serde_json::json;
+
+#[tokio::test]
+async fn concurrent_adds_with_one_revision_across_two_processes_have_one_winner() {
+    let app = spawn_app().await;
+    let url = database_url(&app.database_name);
+    let dir_a = data_dir();
+    let dir_b = data_dir();
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("GRANTD_MASTER_KEY", app.key_b64.as_str()),
+    ];
+    let a = Grantd::serve(dir_a.path(), &env).unwrap();
+    let b = Grantd::serve(dir_b.path(), &env).unwrap();
+    assert!(
+        a.started.get("DefaultAccount").is_none(),
+        "the database already had accounts"
+    );
+    let endpoints = [a.endpoint(), b.endpoint()];
+
+    use base64::Engine as _;
+    let zip = base64::engine::general_purpose::STANDARD.encode(EMPTY_ZIP);
+    publish(
+        &app,
+        &app.account,
+        "raced",
+        json!({"Content": {"ZipFile": zip}}),
+    )
+    .await;
+
+    const ROUNDS: usize = 5;
+    const WRITERS: usize = 24;
+    for round in 0..ROUNDS {
+        let seed = app
+            .signed(&app.account, "POST", "/2018-10-31/layers/raced/versions/1/policy")
+            .json(&json!({"StatementId": format!("seed{round}"), "Action": "lambda:GetLayerVersion", "Principal": "*"}))
+            .send()
+            .await;
+        let (status, _, body) = parts(seed).await;
+        assert_eq!(status, 201);
+        let revision = body["RevisionId"].as_str().unwrap().to_owned();
+
+        let mut tasks = Vec::new();
+        for i in 0..WRITERS {
+            let builder = app
+                .signed(
+                    &app.account,
+                    "POST",
+                    &format!("/2018-10-31/layers/raced/versions/1/policy?RevisionId={revision}"),
+                )
+                .to(&endpoints[i % 2])
+                .json(&json!({"StatementId": format!("r{round}w{i}"), "Action": "lambda:GetLayerVersion", "Principal": "123456789012"}));
+            tasks.push(tokio::spawn(
+                async move { parts(builder.send().await).await },
+            ));
+        }
+        let mut created = 0;
+        for t in tasks {
+            let (status, code, _) = t.await.unwrap();
+            match status {
+                201 => created += 1,
+                412 => assert_eq!(code.as_deref(), Some("PreconditionFailedException")),
+                other => panic!("unexpected status {other}"),
+            }
+        }
+        assert_eq!(created, 1, "round {round}");
+        let winners: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM layer_version_statements WHERE statement_id LIKE $1",
+        )
+        .bind(format!("r{round}w%"))
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        assert_eq!(winners, 1, "round {round}: no statement lost or duplicated");
+    }
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM layer_version_statements")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(total as usize, 2 * ROUNDS);
+}
