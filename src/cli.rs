@@ -210,6 +210,11 @@ fn announce(
         #[serde(skip_serializing_if = "Option::is_none")]
         default_account: Option<&'a NewAccount>,
     }
+    let path = storage.data_dir.join("credentials.json");
+    if let Some(account) = created {
+        // Saved before anything is printed, so whoever reads the line finds the file.
+        save_private(&path, &serde_json::to_vec_pretty(account)?)?;
+    }
     print_json(&Started {
         endpoint,
         region: &storage.region,
@@ -220,8 +225,6 @@ fn announce(
         storage.region
     );
     if let Some(account) = created {
-        let path = storage.data_dir.join("credentials.json");
-        save_private(&path, &serde_json::to_vec_pretty(account)?)?;
         // The secret is shown once, in the JSON line on stdout; stderr, which also carries
         // the logs, never holds it.
         let path = path.display();

@@ -38,8 +38,22 @@ async fn signed_query_with_non_ascii_value_and_filters_is_accepted() {
         .signed(
             &app.account,
             "GET",
-            "/2018-10-31/layers?CompatibleRuntime=python3.12&CompatibleArchitecture=x86_64&MaxItems=10&Marker=M%C3%A1rcia%20%2B%2F%3D",
+            "/2018-10-31/layers?CompatibleArchitecture=x86_64&MaxItems=10&CompatibleRuntime=M%C3%A1rcia%20%2B%2F%3D",
         )
+        .send()
+        .await;
+    // The signature verifies; the decoded value then fails validation, quoted as sent.
+    let (status, code, body) = parts(res).await;
+    assert_eq!(
+        (status, code.as_deref()),
+        (400, Some("ValidationException"))
+    );
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("1 validation error detected: Value 'Márcia +/=' at 'compatibleRuntime'"));
+    let res = app
+        .signed(&app.account, "GET", "/2018-10-31/layers?CompatibleRuntime=python3.12&CompatibleArchitecture=x86_64&MaxItems=10")
         .send()
         .await;
     assert_eq!(res.status(), 200);
