@@ -180,7 +180,14 @@ class Grantd:
 
     # -- clients -----------------------------------------------------------------------
 
-    def client(self, account: Account | None = None, *, unsigned: bool = False, **credentials):
+    def client(
+        self,
+        account: Account | None = None,
+        *,
+        unsigned: bool = False,
+        region: str = REGION,
+        **credentials,
+    ):
         """A boto3 Lambda client for `account` (default: the owner), retries off."""
         account = account or self.owner
         config = Config(
@@ -195,7 +202,7 @@ class Grantd:
         }
         keys.update(credentials)
         return boto3.session.Session().client(
-            "lambda", endpoint_url=self.endpoint, region_name=REGION, config=config, **keys
+            "lambda", endpoint_url=self.endpoint, region_name=region, config=config, **keys
         )
 
     def aws(self, account: Account | None, *args: str, check: bool = True, secret: str | None = None):
