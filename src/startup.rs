@@ -38,6 +38,7 @@ impl Application {
                 .wrap(from_fn(envelope))
                 .configure(crate::ops::routes)
                 .configure(crate::layers::routes)
+                .configure(crate::workdocs::routes)
                 .default_service(web::to(unknown_operation))
         })
         .disable_signals()

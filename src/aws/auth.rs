@@ -30,30 +30,35 @@ pub struct Signed {
 }
 
 impl Signed {
-    /// The body as JSON; malformed JSON or a wrong member type is a `SerializationException`.
-    /// An empty body reads as `{}` (botocore sends none when every member is in the URI).
+    /// The body as JSON (see [`parse_json`]).
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        let bytes: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) {
-            b"{}"
-        } else {
-            &self.body
-        };
-        serde_json::from_slice(bytes).map_err(|e| {
-            let what = match e.classify() {
-                serde_json::error::Category::Data => "a member has the wrong type or value",
-                _ => "the body is not valid JSON",
-            };
-            ApiError::new(
-                self.surface,
-                ErrorCode::Serialization,
-                format!(
-                    "Could not parse the request body: {what} (line {}, column {}).",
-                    e.line(),
-                    e.column()
-                ),
-            )
-        })
+        parse_json(&self.body, self.surface)
     }
+}
+
+/// A JSON request body; malformed JSON or a wrong member type is a `SerializationException`.
+/// An empty body reads as `{}` (botocore sends none when every member is in the URI).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8], surface: Surface) -> Result<T, ApiError> {
+    let bytes: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
+    };
+    serde_json::from_slice(bytes).map_err(|e| {
+        let what = match e.classify() {
+            serde_json::error::Category::Data => "a member has the wrong type or value",
+            _ => "the body is not valid JSON",
+        };
+        ApiError::new(
+            surface,
+            ErrorCode::Serialization,
+            format!(
+                "Could not parse the request body: {what} (line {}, column {}).",
+                e.line(),
+                e.column()
+            ),
+        )
+    })
 }
 
 impl FromRequest for Signed {
@@ -82,7 +87,11 @@ impl FromRequest for Signed {
 
 /// Buffers the body, refusing it once it passes the cap (for bodies without a
 /// `Content-Length`; declared lengths are refused earlier by the envelope middleware).
-async fn read_body(mut payload: Payload, cap: usize, surface: Surface) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_body(
+    mut payload: Payload,
+    cap: usize,
+    surface: Surface,
+) -> Result<Bytes, ApiError> {
     let mut buf = BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| {
@@ -100,7 +109,7 @@ async fn read_body(mut payload: Payload, cap: usize, surface: Surface) -> Result
     Ok(buf.freeze())
 }
 
-async fn authenticate(
+pub(crate) async fn authenticate(
     state: &AppState,
     req: &HttpRequest,
     body: &[u8],
