@@ -4,10 +4,19 @@
 //! the acting principal, access decisions, ids, shapes, errors — lives here.
 
 pub mod access;
+mod activities;
 pub mod activity;
 pub mod actor;
+mod documents;
+mod folders;
+mod groups;
 pub mod ids;
 pub mod model;
+mod resources;
+mod sharing;
+pub mod store;
+pub mod tokens;
+mod users;
 
 use crate::aws::query::QueryParams;
 use crate::aws::{ApiError, ErrorCode, Surface};
@@ -16,7 +25,16 @@ use actor::Actor;
 
 pub const S: Surface = Surface::WorkDocs;
 
-pub fn routes(_cfg: &mut web::ServiceConfig) {}
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    users::routes(cfg);
+    tokens::routes(cfg);
+    groups::routes(cfg);
+    folders::routes(cfg);
+    documents::routes(cfg);
+    sharing::routes(cfg);
+    resources::routes(cfg);
+    activities::routes(cfg);
+}
 
 pub fn db(e: sqlx::Error) -> ApiError {
     ApiError::database(S, e)

@@ -9,3 +9,7 @@ mod process;
 mod race;
 mod sdk;
 mod signing;
+mod workdocs_folders;
+mod workdocs_helpers;
+mod workdocs_sharing;
+mod workdocs_users;
