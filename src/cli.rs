@@ -2,14 +2,19 @@
 //! Every command prints machine-readable JSON on stdout and human messages on stderr, and
 //! exits non-zero with a clear message on failure.
 
+use crate::aws::validation::Violations;
 use crate::config::{ServeSettings, StorageSettings};
 use crate::crypto::MasterKey;
 use crate::db::embedded::{ClusterHandle, EmbeddedPostgres};
 use crate::startup::Application;
 use crate::state::AppState;
-use crate::tenancy::{self, AccountId, NewAccount, NewAccountSpec, OrganizationId};
+use crate::tenancy::{self, AccountId, DirectoryId, NewAccount, NewAccountSpec, OrganizationId};
+use crate::workdocs::store::{self, UserInput};
+use crate::workdocs::tokens;
 use anyhow::Context as _;
+use clap::builder::PossibleValuesParser;
 use clap::{Parser, Subcommand};
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::Serialize;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::PgPool;
@@ -56,6 +61,49 @@ pub enum AdminCommand {
     CreateAccessKey {
         #[arg(long)]
         account_id: AccountId,
+    },
+    /// Create an ACTIVE WorkDocs user, with its root folder and recycle bin.
+    CreateUser {
+        #[arg(long)]
+        account_id: AccountId,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        given_name: String,
+        #[arg(long)]
+        surname: String,
+        #[arg(long = "type", default_value = "USER", value_parser = PossibleValuesParser::new(store::USER_TYPES))]
+        user_type: String,
+        /// The login password (4 to 32 characters); without one the user signs in with
+        /// tokens from `create-token` only. Prefer the environment variable: command
+        /// lines are visible to other users of the machine.
+        #[arg(long, env = "GRANTD_USER_PASSWORD", hide_env_values = true)]
+        password: Option<SecretString>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Issue a bearer token for a WorkDocs user (shown once, stored only as a digest).
+    CreateToken {
+        /// The user id, `<id>&<directory id>` (quote it in a shell).
+        #[arg(long)]
+        user_id: String,
+        /// How long the token lives: `30m`, `12h`, `7d` (at most 366d).
+        #[arg(long, value_parser = tokens::parse_ttl, default_value = "12h")]
+        ttl: chrono::Duration,
+    },
+    /// Create a WorkDocs group in the account's directory.
+    CreateGroup {
+        #[arg(long)]
+        account_id: AccountId,
+        #[arg(long)]
+        name: String,
+    },
+    /// Add a user to a group of the same directory (adding a member again changes nothing).
+    AddGroupMember {
+        #[arg(long)]
+        group_id: String,
+        #[arg(long)]
+        user_id: String,
     },
 }
 
@@ -179,7 +227,14 @@ async fn serve(
         handle.stop(true).await;
     });
     tracing::info!(%endpoint, region = %storage.region, "grantd is serving");
+    let mailer = settings
+        .smtp_url
+        .as_ref()
+        .map(|url| crate::workdocs::outbox::Mailer::new(url, &settings.smtp_from))
+        .transpose()?;
+    let outbox = tokio::spawn(crate::workdocs::outbox::run(pool.clone(), mailer));
     app.run_until_stopped().await?;
+    outbox.abort();
     pool.close().await;
     tracing::info!("grantd stopped");
     Ok(())
@@ -290,8 +345,102 @@ async fn admin(pool: &PgPool, key: &MasterKey, cmd: AdminCommand) -> anyhow::Res
                 created.access_key_id
             );
         }
+        AdminCommand::CreateUser {
+            account_id,
+            username,
+            given_name,
+            surname,
+            user_type,
+            password,
+            email,
+        } => {
+            let input = UserInput {
+                username: Some(&username),
+                email_address: email.as_deref(),
+                given_name: Some(&given_name),
+                surname: Some(&surname),
+                password: password.as_ref().map(|p| p.expose_secret()),
+                time_zone_id: None,
+            };
+            let mut v = Violations::new();
+            input.check(false, &mut v);
+            if !v.is_empty() {
+                anyhow::bail!("{}", store::redacted_message(&v, &input.sensitive()));
+            }
+            let hash = match password {
+                Some(p) => Some(tokens::hash_password(p).await.map_err(anyhow::Error::msg)?),
+                None => None,
+            };
+            let mut tx = pool.begin().await?;
+            let user = store::create_user(
+                &mut tx,
+                &account_id,
+                &store::NewUser {
+                    username: &username,
+                    email_address: email.as_deref(),
+                    given_name: &given_name,
+                    surname: &surname,
+                    user_type: &user_type,
+                    status: "ACTIVE",
+                    password_hash: hash.as_deref(),
+                    time_zone_id: None,
+                    storage_allocated: None,
+                    storage_type: "UNLIMITED",
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            let id = user.user_id.clone();
+            print_json(&crate::workdocs::model::User::from(user))?;
+            eprintln!("grantd: created user {id} in account {account_id}");
+        }
+        AdminCommand::CreateToken { user_id, ttl } => {
+            let account = account_of_principal(pool, &user_id).await?;
+            let user = store::load_user(pool, &account, &user_id)
+                .await?
+                .with_context(|| format!("user {user_id} does not exist"))?;
+            if user.status != "ACTIVE" {
+                anyhow::bail!(
+                    "user {user_id} is {}: activate it first, its tokens would not work",
+                    user.status
+                );
+            }
+            let mut conn = pool.acquire().await?;
+            let issued = tokens::issue(&mut conn, &account, &user_id, ttl).await?;
+            print_json(&issued)?;
+            eprintln!("grantd: issued a token for user {user_id}");
+        }
+        AdminCommand::CreateGroup { account_id, name } => {
+            let mut conn = pool.acquire().await?;
+            let group = store::create_group(&mut conn, &account_id, &name).await?;
+            print_json(&serde_json::json!({"Id": group.group_id, "Name": group.name}))?;
+            eprintln!(
+                "grantd: created group {} in account {account_id}",
+                group.group_id
+            );
+        }
+        AdminCommand::AddGroupMember { group_id, user_id } => {
+            let account = account_of_principal(pool, &group_id).await?;
+            let mut tx = pool.begin().await?;
+            store::add_group_member(&mut tx, &account, &group_id, &user_id).await?;
+            tx.commit().await?;
+            print_json(&serde_json::json!({"GroupId": group_id, "UserId": user_id}))?;
+            eprintln!("grantd: user {user_id} is a member of group {group_id}");
+        }
     }
     Ok(())
+}
+
+/// The account of a WorkDocs user or group id, through the directory after its `&`.
+async fn account_of_principal(pool: &PgPool, id: &str) -> anyhow::Result<AccountId> {
+    let directory = id
+        .rsplit_once('&')
+        .map(|(_, directory)| directory)
+        .filter(|d| d.parse::<DirectoryId>().is_ok())
+        .with_context(|| format!("'{id}' is not a WorkDocs id (<id>&<directory id>)"))?;
+    store::account_of_directory(pool, directory)
+        .await?
+        .with_context(|| format!("organization {directory} does not exist"))
 }
 
 fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {

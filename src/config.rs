@@ -64,6 +64,19 @@ pub struct ServeSettings {
     /// HTTP worker threads; default: one per core.
     #[arg(long, env = "GRANTD_WORKERS")]
     pub workers: Option<usize>,
+
+    /// SMTP server for share notifications, `smtp://[user:password@]host[:port]`; unset
+    /// keeps them queued in the database.
+    #[arg(long, env = "GRANTD_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<SecretString>,
+
+    /// Sender of share notifications.
+    #[arg(
+        long,
+        env = "GRANTD_SMTP_FROM",
+        default_value = "grantd <grantd@localhost>"
+    )]
+    pub smtp_from: String,
 }
 
 impl ServeSettings {
@@ -73,6 +86,8 @@ impl ServeSettings {
             max_body_bytes: 69_905_067,
             db_pool_size: 4,
             workers: Some(2),
+            smtp_url: None,
+            smtp_from: "grantd <grantd@localhost>".into(),
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use super::error::{ApiError, ErrorCode, Surface};
 use regex::Regex;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// One constraint a member failed, worded as AWS words it.
@@ -49,7 +50,7 @@ impl Constraint {
 struct Violation {
     /// The offending value as printed; `None` prints as `null`.
     value: Option<String>,
-    member: &'static str,
+    member: Cow<'static, str>,
     constraint: Constraint,
 }
 
@@ -62,10 +63,15 @@ impl Violations {
         Self::default()
     }
 
-    pub fn add(&mut self, member: &'static str, value: Option<&str>, constraint: Constraint) {
+    pub fn add(
+        &mut self,
+        member: impl Into<Cow<'static, str>>,
+        value: Option<&str>,
+        constraint: Constraint,
+    ) {
         self.0.push(Violation {
             value: value.map(str::to_owned),
-            member,
+            member: member.into(),
             constraint,
         });
     }
@@ -73,7 +79,7 @@ impl Violations {
     /// A required string member: absent → not null; present → length and pattern checks.
     pub fn required_str(
         &mut self,
-        member: &'static str,
+        member: impl Into<Cow<'static, str>>,
         value: Option<&str>,
         min: usize,
         max: usize,
@@ -88,19 +94,20 @@ impl Violations {
     /// An optional string member: only checked when present.
     pub fn optional_str(
         &mut self,
-        member: &'static str,
+        member: impl Into<Cow<'static, str>>,
         value: Option<&str>,
         min: usize,
         max: usize,
         pattern: Option<&Pattern>,
     ) {
         let Some(v) = value else { return };
+        let member = member.into();
         let len = utf16_len(v);
         if len < min {
-            self.add(member, Some(v), Constraint::MinLength(min));
+            self.add(member.clone(), Some(v), Constraint::MinLength(min));
         }
         if len > max {
-            self.add(member, Some(v), Constraint::MaxLength(max));
+            self.add(member.clone(), Some(v), Constraint::MaxLength(max));
         }
         if let Some(p) = pattern {
             if !p.full_match(v) {
@@ -111,7 +118,7 @@ impl Violations {
 
     pub fn optional_enum(
         &mut self,
-        member: &'static str,
+        member: impl Into<Cow<'static, str>>,
         value: Option<&str>,
         allowed: &'static [&'static str],
     ) {
@@ -122,10 +129,21 @@ impl Violations {
         }
     }
 
-    pub fn int_range(&mut self, member: &'static str, value: Option<i64>, min: i64, max: i64) {
+    pub fn int_range(
+        &mut self,
+        member: impl Into<Cow<'static, str>>,
+        value: Option<i64>,
+        min: i64,
+        max: i64,
+    ) {
         let Some(v) = value else { return };
+        let member = member.into();
         if v < min {
-            self.add(member, Some(&v.to_string()), Constraint::MinValue(min));
+            self.add(
+                member.clone(),
+                Some(&v.to_string()),
+                Constraint::MinValue(min),
+            );
         }
         if v > max {
             self.add(member, Some(&v.to_string()), Constraint::MaxValue(max));

@@ -12,6 +12,7 @@ mod folders;
 mod groups;
 pub mod ids;
 pub mod model;
+pub mod outbox;
 mod resources;
 mod sharing;
 pub mod store;
