@@ -11,5 +11,6 @@ mod sdk;
 mod signing;
 mod workdocs_folders;
 mod workdocs_helpers;
+mod workdocs_sdk;
 mod workdocs_sharing;
 mod workdocs_users;
