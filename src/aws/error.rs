@@ -73,6 +73,7 @@ pub enum ErrorCode {
     AccessDenied,
     // WorkDocs.
     InvalidArgument,
+    InvalidPassword,
     UnauthorizedOperation,
     UnauthorizedResourceAccess,
     EntityNotExists,
@@ -103,6 +104,7 @@ impl ErrorCode {
             Service => "ServiceException",
             AccessDenied => "AccessDeniedException",
             InvalidArgument => "InvalidArgumentException",
+            InvalidPassword => "InvalidPasswordException",
             UnauthorizedOperation => "UnauthorizedOperationException",
             UnauthorizedResourceAccess => "UnauthorizedResourceAccessException",
             EntityNotExists => "EntityNotExistsException",
@@ -131,6 +133,7 @@ impl ErrorCode {
                 StatusCode::NOT_FOUND
             }
             RequestEntityTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            InvalidPassword => StatusCode::UNAUTHORIZED,
             ResourceConflict | EntityAlreadyExists | ProhibitedState | ConcurrentModification => {
                 StatusCode::CONFLICT
             }
