@@ -1,5 +1,6 @@
 //! What every handler can reach.
 
+use crate::aws::key_cache::KeyCache;
 use crate::crypto::MasterKey;
 use crate::metrics::Metrics;
 use sqlx::PgPool;
@@ -11,4 +12,6 @@ pub struct AppState {
     pub region: String,
     pub max_body_bytes: usize,
     pub metrics: Metrics,
+    /// Verified access keys and their derived signing keys (bounded, 30 s time-to-live).
+    pub keys: KeyCache,
 }

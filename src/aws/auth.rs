@@ -2,6 +2,7 @@
 //! surface's signing name, and yields the calling account with the body.
 
 use super::error::{ApiError, ErrorCode, Surface};
+use super::key_cache::KeyEntry;
 use super::sigv4::{self, AuthFailure, RequestParts};
 use crate::state::AppState;
 use crate::tenancy::{find_access_key, AccessKeyId, AccountId, OrganizationId};
@@ -11,6 +12,7 @@ use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt as _;
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
 
 /// Who is calling: an account, through one of its access keys.
 #[derive(Debug, Clone)]
@@ -128,25 +130,46 @@ pub(crate) async fn authenticate(
     let pending = sigv4::prepare(&parts, service, &state.region, chrono::Utc::now())
         .map_err(|f| reject(f, surface))?;
     let auth = &pending.authorization;
-    let record = find_access_key(&state.pool, &auth.access_key_id)
-        .await
-        .map_err(|e| ApiError::database(surface, e))?
-        .ok_or_else(|| reject(AuthFailure::UnknownAccessKey, surface))?;
-    let secret = state
-        .master_key
-        .open(&record.secret_sealed, auth.access_key_id.as_bytes())
-        .map_err(|e| ApiError::internal(surface, e))?;
-    let secret = String::from_utf8(secret).map_err(|e| ApiError::internal(surface, e))?;
-    let key = sigv4::signing_key(&secret, &auth.scope_date, &auth.region, &auth.service);
-    pending.verify(&key).map_err(|f| reject(f, surface))?;
+    let scope = (
+        auth.access_key_id.clone(),
+        auth.scope_date.clone(),
+        auth.region.clone(),
+        auth.service.clone(),
+    );
+    let entry = match state.keys.get(&scope) {
+        Some((entry, key)) => {
+            pending.verify(&key).map_err(|f| reject(f, surface))?;
+            entry
+        }
+        None => {
+            let record = find_access_key(&state.pool, &auth.access_key_id)
+                .await
+                .map_err(|e| ApiError::database(surface, e))?
+                .ok_or_else(|| reject(AuthFailure::UnknownAccessKey, surface))?;
+            let secret = state
+                .master_key
+                .open(&record.secret_sealed, auth.access_key_id.as_bytes())
+                .map_err(|e| ApiError::internal(surface, e))?;
+            let secret = String::from_utf8(secret).map_err(|e| ApiError::internal(surface, e))?;
+            let key = sigv4::signing_key(&secret, &auth.scope_date, &auth.region, &auth.service);
+            let entry = Arc::new(KeyEntry {
+                account_id: record.account_id,
+                organization_id: record.organization_id,
+            });
+            // Only a key that verifies is remembered.
+            pending.verify(&key).map_err(|f| reject(f, surface))?;
+            state.keys.insert(scope, entry.clone(), key);
+            entry
+        }
+    };
     let access_key_id = auth
         .access_key_id
         .parse()
         .map_err(|e: String| ApiError::internal(surface, e))?;
-    tracing::Span::current().record("account_id", record.account_id.as_str());
+    tracing::Span::current().record("account_id", entry.account_id.as_str());
     Ok(Caller {
-        account_id: record.account_id,
-        organization_id: record.organization_id,
+        account_id: entry.account_id.clone(),
+        organization_id: entry.organization_id.clone(),
         access_key_id,
     })
 }

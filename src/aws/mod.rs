@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod envelope;
 pub mod error;
+pub mod key_cache;
 pub mod query;
 pub mod sigv4;
 pub mod validation;
