@@ -215,6 +215,7 @@ async fn serve(
         region: storage.region.clone(),
         max_body_bytes: settings.max_body_bytes,
         metrics: crate::metrics::Metrics::new(),
+        keys: Default::default(),
     };
     let app = Application::build(listener, state, settings)?;
     let endpoint = format!("http://{address}");

@@ -37,7 +37,7 @@ pub async fn enqueue(
         resource.name
     );
     if !message.is_empty() {
-        body.push_str("\n");
+        body.push('\n');
         body.push_str(message);
         body.push('\n');
     }
