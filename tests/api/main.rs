@@ -2,6 +2,7 @@
 
 mod cli;
 mod envelope;
+mod faults;
 mod helpers;
 mod layers;
 mod ops;
