@@ -23,6 +23,14 @@ fn is_hex64(v: &Value) -> bool {
         .is_some_and(|s| s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
+/// The body of an answer that must be this refusal.
+#[track_caller]
+fn refused(answer: (u16, Option<String>, Value), status: u16, code: &str) -> Value {
+    let (got, got_code, body) = answer;
+    assert_eq!((got, got_code.as_deref()), (status, Some(code)), "{body}");
+    body
+}
+
 async fn create_folder(app: &TestApp, auth: Auth<'_>, parent: &str, name: &str) -> Value {
     let (status, code, body) = app
         .wd(
@@ -251,17 +259,16 @@ async fn create_folder_refuses_invalid_input_and_stores_nothing() {
     // 255 UTF-16 units is the limit: 127 astral characters (254 units) plus one fits.
     let long = format!("{}a", "📁".repeat(127));
     create_folder(&app, t, &alice.root, &long).await;
-    let (status, code, _) = app
-        .wd(
+    refused(
+        app.wd(
             t,
             "POST",
             "/api/v1/folders",
             Some(json!({"Name": format!("{long}b"), "ParentFolderId": alice.root})),
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (400, Some("ValidationException"))
+        .await,
+        400,
+        "ValidationException",
     );
 
     let res = app
@@ -272,22 +279,21 @@ async fn create_folder_refuses_invalid_input_and_stores_nothing() {
         .send()
         .await
         .unwrap();
-    let (status, code, _) = crate::helpers::parts(res).await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (400, Some("SerializationException"))
+    refused(
+        crate::helpers::parts(res).await,
+        400,
+        "SerializationException",
     );
-    let (status, code, _) = app
-        .wd(
+    refused(
+        app.wd(
             t,
             "POST",
             "/api/v1/folders",
             Some(json!({"Name": 5, "ParentFolderId": alice.root})),
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (400, Some("SerializationException"))
+        .await,
+        400,
+        "SerializationException",
     );
     assert_eq!(count().await, before + 1);
 }
@@ -298,17 +304,16 @@ async fn a_duplicate_folder_name_under_one_parent_is_409_and_elsewhere_is_fine()
     let alice = app.wd_user(&app.account, "alice").await;
     let t = Auth::Token(&alice.token);
     let a = folder_id(&app, &alice, &alice.root, "Reports").await;
-    let (status, code, body) = app
-        .wd(
+    let body = refused(
+        app.wd(
             t,
             "POST",
             "/api/v1/folders",
             Some(json!({"Name": "Reports", "ParentFolderId": alice.root})),
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (409, Some("EntityAlreadyExistsException"))
+        .await,
+        409,
+        "EntityAlreadyExistsException",
     );
     assert_eq!(
         body["Message"],
@@ -342,37 +347,33 @@ async fn nothing_is_created_in_a_recycle_bin_a_recycled_folder_or_a_document() {
         .await;
     assert_eq!(status, 200);
     for parent in [&alice.recycle_bin, &gone, &inside] {
-        let (status, code, body) = app
-            .wd(
+        refused(
+            app.wd(
                 t,
                 "POST",
                 "/api/v1/folders",
                 Some(json!({"Name": "new", "ParentFolderId": parent})),
             )
-            .await;
-        assert_eq!(
-            (status, code.as_deref()),
-            (409, Some("ProhibitedStateException")),
-            "{body}"
+            .await,
+            409,
+            "ProhibitedStateException",
         );
-        let (status, code, _) =
-            initiate(&app, t, json!({"Name": "new", "ParentFolderId": parent})).await;
-        assert_eq!(
-            (status, code.as_deref()),
-            (409, Some("ProhibitedStateException"))
+        refused(
+            initiate(&app, t, json!({"Name": "new", "ParentFolderId": parent})).await,
+            409,
+            "ProhibitedStateException",
         );
     }
-    let (status, code, body) = app
-        .wd(
+    let body = refused(
+        app.wd(
             t,
             "POST",
             "/api/v1/folders",
             Some(json!({"Name": "new", "ParentFolderId": doc})),
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (404, Some("EntityNotExistsException"))
+        .await,
+        404,
+        "EntityNotExistsException",
     );
     assert_eq!(body["EntityIds"], json!([doc]));
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM wd_resources WHERE name = 'new'")
@@ -515,17 +516,16 @@ async fn roles_decide_what_a_user_may_do_to_anothers_folder() {
             assert_eq!(status, 200, "{} {path}: {body}", user.username);
         }
     }
-    let (status, code, body) = app
-        .wd(
+    let body = refused(
+        app.wd(
             Auth::Token(&stranger.token),
             "GET",
             &format!("/api/v1/folders/{sub}"),
             None,
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (404, Some("UnauthorizedResourceAccessException"))
+        .await,
+        404,
+        "UnauthorizedResourceAccessException",
     );
     assert_eq!(
         body["Message"],
@@ -540,28 +540,27 @@ async fn roles_decide_what_a_user_may_do_to_anothers_folder() {
         )
     };
     let v = Auth::Token(&viewer.token);
-    let (status, code, body) = app
-        .wd(
+    let body = refused(
+        app.wd(
             v,
             "POST",
             "/api/v1/folders",
             Some(json!({"Name": "v", "ParentFolderId": sub})),
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (403, Some("UnauthorizedOperationException"))
+        .await,
+        403,
+        "UnauthorizedOperationException",
     );
     assert_eq!(body["Message"], forbidden(&viewer, "CreateFolder").as_str());
-    let (status, code, _) = initiate(&app, v, json!({"Name": "v", "ParentFolderId": sub})).await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (403, Some("UnauthorizedOperationException"))
+    refused(
+        initiate(&app, v, json!({"Name": "v", "ParentFolderId": sub})).await,
+        403,
+        "UnauthorizedOperationException",
     );
-    let (status, code, _) = initiate(&app, v, json!({"Id": doc})).await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (403, Some("UnauthorizedOperationException"))
+    refused(
+        initiate(&app, v, json!({"Id": doc})).await,
+        403,
+        "UnauthorizedOperationException",
     );
 
     let c = Auth::Token(&contributor.token);
@@ -630,17 +629,16 @@ async fn roles_decide_what_a_user_may_do_to_anothers_folder() {
 
     // A move needs CONTRIBUTOR on the new parent too: the co-owner cannot move the shared
     // sub-folder into alice's root, where they have no role.
-    let (status, code, _) = app
-        .wd(
+    refused(
+        app.wd(
             o,
             "PATCH",
             &format!("/api/v1/folders/{sub}"),
             Some(json!({"ParentFolderId": alice.root})),
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (404, Some("UnauthorizedResourceAccessException"))
+        .await,
+        404,
+        "UnauthorizedResourceAccessException",
     );
     assert_eq!(
         stored(&app, &sub).await.unwrap().parent_id.as_deref(),
@@ -679,52 +677,47 @@ async fn get_folder_returns_metadata_in_both_modes_and_refuses_bad_input() {
     assert_eq!(status, 200);
     assert!(body["Metadata"].get("ParentFolderId").is_none(), "{body}");
 
-    let (status, code, _) = app
-        .wd(
+    refused(
+        app.wd(
             t,
             "GET",
             &format!("/api/v1/folders/{id}?includeCustomMetadata=maybe"),
             None,
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (400, Some("SerializationException"))
+        .await,
+        400,
+        "SerializationException",
     );
-    let (status, code, body) = app
-        .wd(t, "GET", "/api/v1/folders/not%20an%20id", None)
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (400, Some("ValidationException"))
+    let body = refused(
+        app.wd(t, "GET", "/api/v1/folders/not%20an%20id", None)
+            .await,
+        400,
+        "ValidationException",
     );
     assert_eq!(
         body["Message"],
         "1 validation error detected: Value 'not an id' at 'folderId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+-.@]+"
     );
     // A document is no folder, and a folder no document.
-    let (status, code, body) = app
-        .wd(t, "GET", &format!("/api/v1/folders/{doc}"), None)
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (404, Some("EntityNotExistsException"))
+    let body = refused(
+        app.wd(t, "GET", &format!("/api/v1/folders/{doc}"), None)
+            .await,
+        404,
+        "EntityNotExistsException",
     );
     assert_eq!(body["EntityIds"], json!([doc]));
-    let (status, code, _) = app
-        .wd(t, "GET", &format!("/api/v1/documents/{id}"), None)
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (404, Some("EntityNotExistsException"))
+    refused(
+        app.wd(t, "GET", &format!("/api/v1/documents/{id}"), None)
+            .await,
+        404,
+        "EntityNotExistsException",
     );
     // No credentials at all.
-    let (status, code, _) = app
-        .wd(Auth::None, "GET", &format!("/api/v1/folders/{id}"), None)
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (403, Some("MissingAuthenticationTokenException"))
+    refused(
+        app.wd(Auth::None, "GET", &format!("/api/v1/folders/{id}"), None)
+            .await,
+        403,
+        "MissingAuthenticationTokenException",
     );
 }
 
@@ -799,17 +792,16 @@ async fn paths_run_from_the_root_down_and_hide_what_a_grantee_cannot_see() {
             "{query}"
         );
     }
-    let (status, code, _) = app
-        .wd(
+    refused(
+        app.wd(
             t,
             "GET",
             &format!("/api/v1/folders/{c}/path?fields=NA-ME"),
             None,
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (400, Some("ValidationException"))
+        .await,
+        400,
+        "ValidationException",
     );
 }
 
@@ -1033,17 +1025,16 @@ async fn folder_contents_page_through_folders_then_documents_without_overlap() {
         )
         .await;
     let m = body["Marker"].as_str().unwrap();
-    let (status, code, _) = app
-        .wd(
+    refused(
+        app.wd(
             t,
             "GET",
             &format!("/api/v1/folders/{parent}/contents?sort=DATE&marker={m}"),
             None,
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (400, Some("InvalidArgumentException"))
+        .await,
+        400,
+        "InvalidArgumentException",
     );
 }
 
@@ -1111,17 +1102,16 @@ async fn update_folder_renames_and_moves_with_activities_and_an_empty_body() {
 
     // Renaming and moving at once onto a taken name changes nothing.
     folder_id(&app, &alice, &alice.root, "taken").await;
-    let (status, code, _) = app
-        .wd(
+    refused(
+        app.wd(
             t,
             "PATCH",
             &format!("/api/v1/folders/{a}"),
             Some(json!({"Name": "taken", "ParentFolderId": alice.root})),
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (409, Some("EntityAlreadyExistsException"))
+        .await,
+        409,
+        "EntityAlreadyExistsException",
     );
     let row = stored(&app, &a).await.unwrap();
     assert_eq!(
@@ -1130,17 +1120,16 @@ async fn update_folder_renames_and_moves_with_activities_and_an_empty_body() {
     );
     assert_eq!(activities(&app, &a).await.len(), 3);
 
-    let (status, code, body) = app
-        .wd(
+    let body = refused(
+        app.wd(
             t,
             "PATCH",
             &format!("/api/v1/folders/{a}"),
             Some(json!({"Name": "", "ResourceState": "RESTORING", "ParentFolderId": "x/y"})),
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (400, Some("ValidationException"))
+        .await,
+        400,
+        "ValidationException",
     );
     let message = body["Message"].as_str().unwrap();
     assert!(
@@ -1161,18 +1150,16 @@ async fn a_move_into_its_own_subtree_or_another_tree_is_refused() {
     let c = folder_id(&app, &alice, &b, "c").await;
     let doc = document_id(&app, &alice, &alice.root, "doc").await;
     for target in [&a, &b, &c] {
-        let (status, code, body) = app
-            .wd(
+        let body = refused(
+            app.wd(
                 t,
                 "PATCH",
                 &format!("/api/v1/folders/{a}"),
                 Some(json!({"ParentFolderId": target})),
             )
-            .await;
-        assert_eq!(
-            (status, code.as_deref()),
-            (409, Some(CONFLICTING)),
-            "{body}"
+            .await,
+            409,
+            CONFLICTING,
         );
         assert_eq!(
             body["Message"],
@@ -1182,18 +1169,16 @@ async fn a_move_into_its_own_subtree_or_another_tree_is_refused() {
     // Into another user's tree, even for the administrator who may see both.
     for auth in [t, Auth::Admin(&app.account)] {
         grant(&app, &bob.root, &alice, "CONTRIBUTOR").await;
-        let (status, code, body) = app
-            .wd(
+        let body = refused(
+            app.wd(
                 auth,
                 "PATCH",
                 &format!("/api/v1/folders/{a}"),
                 Some(json!({"ParentFolderId": bob.root})),
             )
-            .await;
-        assert_eq!(
-            (status, code.as_deref()),
-            (409, Some(CONFLICTING)),
-            "{body}"
+            .await,
+            409,
+            CONFLICTING,
         );
         assert_eq!(
             body["Message"],
@@ -1205,29 +1190,27 @@ async fn a_move_into_its_own_subtree_or_another_tree_is_refused() {
             .unwrap();
     }
     // Into the recycle bin, or into a document.
-    let (status, code, _) = app
-        .wd(
+    refused(
+        app.wd(
             t,
             "PATCH",
             &format!("/api/v1/folders/{b}"),
             Some(json!({"ParentFolderId": alice.recycle_bin})),
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (409, Some("ProhibitedStateException"))
+        .await,
+        409,
+        "ProhibitedStateException",
     );
-    let (status, code, _) = app
-        .wd(
+    refused(
+        app.wd(
             t,
             "PATCH",
             &format!("/api/v1/folders/{b}"),
             Some(json!({"ParentFolderId": doc})),
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (404, Some("EntityNotExistsException"))
+        .await,
+        404,
+        "EntityNotExistsException",
     );
     // The tree is as it was, and no move was recorded.
     assert_eq!(
@@ -1321,23 +1304,22 @@ async fn recycling_hides_an_item_until_it_is_restored() {
         .await;
     assert_eq!(body["Folders"], json!([]));
     // Recycled: no renaming or moving, except while restoring.
-    let (status, code, _) = patch(json!({"Name": "nope"})).await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (409, Some("ProhibitedStateException"))
+    refused(
+        patch(json!({"Name": "nope"})).await,
+        409,
+        "ProhibitedStateException",
     );
     let other = folder_id(app, &alice, &alice.root, "other").await;
-    let (status, code, _) = app
-        .wd(
+    refused(
+        app.wd(
             t,
             "PATCH",
             &format!("/api/v1/folders/{other}"),
             Some(json!({"ParentFolderId": inner})),
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (409, Some("ProhibitedStateException"))
+        .await,
+        409,
+        "ProhibitedStateException",
     );
 
     assert_eq!(
@@ -1383,26 +1365,23 @@ async fn the_root_folder_and_recycle_bin_cannot_be_changed_or_deleted() {
                 json!({"ResourceState": "RECYCLED"}),
                 json!({"ParentFolderId": a}),
             ] {
-                let (status, code, answer) = app
-                    .wd(
+                refused(
+                    app.wd(
                         auth,
                         "PATCH",
                         &format!("/api/v1/folders/{special}"),
                         Some(body),
                     )
-                    .await;
-                assert_eq!(
-                    (status, code.as_deref()),
-                    (409, Some("ProhibitedStateException")),
-                    "{answer}"
+                    .await,
+                    409,
+                    "ProhibitedStateException",
                 );
             }
-            let (status, code, _) = app
-                .wd(auth, "DELETE", &format!("/api/v1/folders/{special}"), None)
-                .await;
-            assert_eq!(
-                (status, code.as_deref()),
-                (409, Some("ProhibitedStateException"))
+            refused(
+                app.wd(auth, "DELETE", &format!("/api/v1/folders/{special}"), None)
+                    .await,
+                409,
+                "ProhibitedStateException",
             );
         }
     }
@@ -1447,30 +1426,28 @@ async fn delete_folder_removes_its_contents_and_grants_and_keeps_the_activity() 
         activity_types(&app, &a).await,
         vec!["FOLDER_CREATED", "FOLDER_DELETED"]
     );
-    let (status, code, _) = app
-        .wd(
+    refused(
+        app.wd(
             Auth::Token(&alice.token),
             "GET",
             &format!("/api/v1/folders/{a}"),
             None,
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (404, Some("UnauthorizedResourceAccessException"))
+        .await,
+        404,
+        "UnauthorizedResourceAccessException",
     );
     // The administrator deletes too; a folder id is no document id.
-    let (status, code, _) = app
-        .wd(
+    refused(
+        app.wd(
             Auth::Admin(&app.account),
             "DELETE",
             &format!("/api/v1/documents/{keep}"),
             None,
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (404, Some("EntityNotExistsException"))
+        .await,
+        404,
+        "EntityNotExistsException",
     );
     let (status, _, _) = app
         .wd(
@@ -1621,40 +1598,36 @@ async fn initiate_upload_with_an_id_makes_a_new_version_of_that_document() {
 
     // Refusals.
     let folder = folder_id(&app, &alice, &alice.root, "f").await;
-    let (status, code, _) = initiate(&app, t, json!({"Id": folder})).await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (404, Some("EntityNotExistsException"))
+    refused(
+        initiate(&app, t, json!({"Id": folder})).await,
+        404,
+        "EntityNotExistsException",
     );
-    let (status, code, _) = initiate(&app, t, json!({"Id": doc, "ParentFolderId": folder})).await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (400, Some("InvalidArgumentException"))
+    refused(
+        initiate(&app, t, json!({"Id": doc, "ParentFolderId": folder})).await,
+        400,
+        "InvalidArgumentException",
     );
-    let (status, code, body) = initiate(&app, t, json!({"ContentType": ""})).await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (400, Some("ValidationException"))
+    let body = refused(
+        initiate(&app, t, json!({"ContentType": ""})).await,
+        400,
+        "ValidationException",
     );
     assert_eq!(
         body["Message"],
         "3 validation errors detected: Value null at 'name' failed to satisfy constraint: Member must not be null; Value '' at 'contentType' failed to satisfy constraint: Member must have length greater than or equal to 1; Value null at 'parentFolderId' failed to satisfy constraint: Member must not be null"
     );
-    let (status, code, _) = initiate(
-        &app,
-        t,
-        json!({"Name": "n", "ParentFolderId": alice.root, "DocumentSizeInBytes": -1}),
-    )
-    .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (400, Some("InvalidArgumentException"))
+    refused(
+        initiate(
+            &app,
+            t,
+            json!({"Name": "n", "ParentFolderId": alice.root, "DocumentSizeInBytes": -1}),
+        )
+        .await,
+        400,
+        "InvalidArgumentException",
     );
-    let (status, code, _) = initiate(&app, t, json!({"Name": "n", "ParentFolderId": alice.root, "ContentCreatedTimestamp": "2024-01-02T03:04:05Z"})).await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (400, Some("SerializationException"))
-    );
+    refused(initiate(&app, t, json!({"Name": "n", "ParentFolderId": alice.root, "ContentCreatedTimestamp": "2024-01-02T03:04:05Z"})).await, 400, "SerializationException");
     // A recycled document takes no new version until restored.
     let (status, _, _) = app
         .wd(
@@ -1665,10 +1638,10 @@ async fn initiate_upload_with_an_id_makes_a_new_version_of_that_document() {
         )
         .await;
     assert_eq!(status, 200);
-    let (status, code, _) = initiate(&app, t, json!({"Id": doc})).await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (409, Some("ProhibitedStateException"))
+    refused(
+        initiate(&app, t, json!({"Id": doc})).await,
+        409,
+        "ProhibitedStateException",
     );
 }
 
@@ -1739,17 +1712,16 @@ async fn update_and_delete_document_rename_move_recycle_and_remove_it() {
         .await;
     assert_eq!(body["Documents"], json!([]));
     // A document id given as a folder is not one.
-    let (status, code, _) = app
-        .wd(
+    refused(
+        app.wd(
             t,
             "PATCH",
             &format!("/api/v1/folders/{doc}"),
             Some(json!({"Name": "x"})),
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (404, Some("EntityNotExistsException"))
+        .await,
+        404,
+        "EntityNotExistsException",
     );
 
     let (status, _, body) = app.wd(t, "DELETE", &path, None).await;
@@ -1765,10 +1737,10 @@ async fn update_and_delete_document_rename_move_recycle_and_remove_it() {
             "DOCUMENT_DELETED"
         ]
     );
-    let (status, code, _) = app.wd(t, "GET", &path, None).await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (404, Some("UnauthorizedResourceAccessException"))
+    refused(
+        app.wd(t, "GET", &path, None).await,
+        404,
+        "UnauthorizedResourceAccessException",
     );
 }
 
@@ -1802,30 +1774,27 @@ async fn describe_root_folders_is_token_only_and_pages() {
         .await;
     assert_eq!(ids(&second["Folders"]), vec![alice.recycle_bin.clone()]);
     assert!(second.get("Marker").is_none());
-    let (status, code, _) = app.wd(t, "GET", "/api/v1/me/root?limit=0", None).await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (400, Some("InvalidArgumentException"))
+    refused(
+        app.wd(t, "GET", "/api/v1/me/root?limit=0", None).await,
+        400,
+        "InvalidArgumentException",
     );
 
-    let (status, code, body) = app
-        .wd(Auth::Admin(&app.account), "GET", "/api/v1/me/root", None)
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (403, Some("UnauthorizedOperationException")),
-        "{body}"
+    refused(
+        app.wd(Auth::Admin(&app.account), "GET", "/api/v1/me/root", None)
+            .await,
+        403,
+        "UnauthorizedOperationException",
     );
-    let (status, code, _) = app
-        .wd(
+    refused(
+        app.wd(
             Auth::Token("gdt_not-a-token"),
             "GET",
             "/api/v1/me/root",
             None,
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (404, Some("UnauthorizedResourceAccessException"))
+        .await,
+        404,
+        "UnauthorizedResourceAccessException",
     );
 }
