@@ -4,6 +4,7 @@ mod cli;
 mod envelope;
 mod faults;
 mod helpers;
+mod hostile;
 mod layers;
 mod ops;
 mod process;
