@@ -98,6 +98,8 @@ CREATE TABLE wd_resources (
     FOREIGN KEY (account_id, owner_id) REFERENCES wd_users (account_id, user_id) ON DELETE CASCADE
 );
 CREATE INDEX wd_resources_children ON wd_resources (account_id, parent_id, kind, name);
+-- Recycle bins list what their owner recycled.
+CREATE INDEX wd_resources_recycled ON wd_resources (account_id, owner_id) WHERE resource_state = 'RECYCLED';
 -- No two folders of one name under one parent.
 CREATE UNIQUE INDEX wd_resources_folder_name ON wd_resources (account_id, parent_id, name) WHERE kind = 'FOLDER';
 

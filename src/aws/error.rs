@@ -79,6 +79,7 @@ pub enum ErrorCode {
     EntityNotExists,
     EntityAlreadyExists,
     ProhibitedState,
+    ConflictingOperation,
     ConcurrentModification,
     ServiceUnavailable,
 }
@@ -110,6 +111,7 @@ impl ErrorCode {
             EntityNotExists => "EntityNotExistsException",
             EntityAlreadyExists => "EntityAlreadyExistsException",
             ProhibitedState => "ProhibitedStateException",
+            ConflictingOperation => "ConflictingOperationException",
             ConcurrentModification => "ConcurrentModificationException",
             ServiceUnavailable => "ServiceUnavailableException",
         }
@@ -134,9 +136,11 @@ impl ErrorCode {
             }
             RequestEntityTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             InvalidPassword => StatusCode::UNAUTHORIZED,
-            ResourceConflict | EntityAlreadyExists | ProhibitedState | ConcurrentModification => {
-                StatusCode::CONFLICT
-            }
+            ResourceConflict
+            | EntityAlreadyExists
+            | ProhibitedState
+            | ConflictingOperation
+            | ConcurrentModification => StatusCode::CONFLICT,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Service => StatusCode::INTERNAL_SERVER_ERROR,

@@ -108,7 +108,7 @@ pub(super) fn prohibited(message: &str) -> ApiError {
 // ErrorCode has no ConflictingOperation variant yet (src/aws/error.rs is not this
 // slice's); until it does, this answers with the other 409 of the model.
 fn conflicting(message: &str) -> ApiError {
-    ApiError::new(S, ErrorCode::ProhibitedState, message)
+    ApiError::new(S, ErrorCode::ConflictingOperation, message)
 }
 
 fn refuse_special(row: &ResourceRow) -> Result<(), ApiError> {

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 /// The 409 a move into the folder's own subtree or into another user's tree answers with.
 /// `ErrorCode` has no ConflictingOperation variant yet, so the folders slice answers with
 /// ProhibitedStateException for now; change this when the variant lands.
-const CONFLICTING: &str = "ProhibitedStateException";
+const CONFLICTING: &str = "ConflictingOperationException";
 
 fn not_visible(principal: &str, op: &str) -> String {
     format!("Principal [{principal}] is not allowed to execute [workdocs:{op}] on the resource.")
