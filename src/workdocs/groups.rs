@@ -10,8 +10,8 @@
 use super::actor::WorkDocs;
 use super::model::UserMetadata;
 use super::store::{self, redacted_message, GroupError, GroupRow};
-use super::users::{admin_only, fold, like_prefix, BAD_PAGING, SEARCH_QUERY};
-use super::{db, encode_marker, entity_not_exists, ids, invalid_argument, not_visible};
+use super::users::{admin_only, fold, keyset_after, like_prefix, next_page, SEARCH_QUERY};
+use super::{db, entity_not_exists, ids, not_visible};
 use super::{paging, S};
 use crate::aws::query::QueryParams;
 use crate::aws::validation::Violations;
@@ -67,9 +67,7 @@ async fn describe_groups(
     }
     // `PositiveIntegerType`: at least 1, no maximum but the type's.
     let (limit, marker) = paging(&q, 24, i64::from(i32::MAX))?;
-    let after: Option<(String, String)> = marker
-        .map(|m| serde_json::from_str(&m).map_err(|_| invalid_argument(BAD_PAGING)))
-        .transpose()?;
+    let after = keyset_after(marker)?;
     if organization.is_some_and(|o| o != actor.directory_id()) {
         return Err(not_visible(actor, "DescribeGroups"));
     }
@@ -91,12 +89,7 @@ async fn describe_groups(
     .fetch_all(&state.pool)
     .await
     .map_err(db)?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next = more.then(|| {
-        let last = rows.last().expect("a full page");
-        encode_marker(&json!([last.sort_key, last.group.group_id]).to_string())
-    });
+    let next = next_page(&mut rows, limit, |r| (&r.sort_key, &r.group.group_id));
     let groups: Vec<Value> = rows.into_iter().map(|r| group_json(r.group)).collect();
     let mut out = json!({ "Groups": groups });
     if let Some(next) = next {

@@ -54,7 +54,7 @@ const SORT: &[&str] = &[
     "STORAGE_USED",
 ];
 /// The text of `paging`'s answer, for markers that decode but do not parse.
-pub(super) const BAD_PAGING: &str = "The pagination marker or limit fields are not valid.";
+const BAD_PAGING: &str = "The pagination marker or limit fields are not valid.";
 
 /// Names and searches compare case- and accent-insensitively ("Ma" finds "Márcia"): the
 /// SQL expression folding `column` (decomposed, combining marks removed, lower case).
@@ -73,6 +73,27 @@ pub(super) fn like_prefix(prefix: &str) -> String {
     }
     out.push('%');
     out
+}
+
+/// The (sort key, id) a keyset marker carries: where the previous page ended.
+pub(super) fn keyset_after(marker: Option<String>) -> Result<Option<(String, String)>, ApiError> {
+    marker
+        .map(|m| serde_json::from_str(&m).map_err(|_| invalid_argument(BAD_PAGING)))
+        .transpose()
+}
+
+/// Cuts the `limit + 1` rows fetched to one page; the marker of the next page, if any.
+pub(super) fn next_page<T>(
+    rows: &mut Vec<T>,
+    limit: i64,
+    keyset: impl Fn(&T) -> (&str, &str),
+) -> Option<String> {
+    if rows.len() as i64 <= limit {
+        return None;
+    }
+    rows.truncate(limit as usize);
+    let (key, id) = keyset(rows.last().expect("a full page"));
+    Some(encode_marker(&json!([key, id]).to_string()))
 }
 
 /// Creating and changing users is for the account's administrators (see the module doc).
@@ -136,6 +157,16 @@ impl StorageRuleInput {
             STORAGE_TYPES,
         );
     }
+
+    /// The allocation and type a rule asks for; an allocation without a type is a quota.
+    fn resolve(rule: Option<&Self>) -> (Option<i64>, Option<&str>) {
+        let allocated = rule.and_then(|r| r.storage_allocated_in_bytes);
+        let storage_type = match rule.and_then(|r| r.storage_type.as_deref()) {
+            None if allocated.is_some() => Some("QUOTA"),
+            given => given,
+        };
+        (allocated, storage_type)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -184,19 +215,7 @@ async fn create_user(state: web::Data<AppState>, wd: WorkDocs) -> Result<HttpRes
     let hash = hash_password(password)
         .await
         .map_err(|e| ApiError::internal(S, e))?;
-    let allocated = body
-        .storage_rule
-        .as_ref()
-        .and_then(|r| r.storage_allocated_in_bytes);
-    let storage_type = match body
-        .storage_rule
-        .as_ref()
-        .and_then(|r| r.storage_type.as_deref())
-    {
-        Some(t) => t,
-        None if allocated.is_some() => "QUOTA",
-        None => "UNLIMITED",
-    };
+    let (allocated, storage_type) = StorageRuleInput::resolve(body.storage_rule.as_ref());
     let new = store::NewUser {
         username: input.username.expect("validated"),
         email_address: input.email_address,
@@ -207,7 +226,7 @@ async fn create_user(state: web::Data<AppState>, wd: WorkDocs) -> Result<HttpRes
         password_hash: Some(&hash),
         time_zone_id: input.time_zone_id,
         storage_allocated: allocated,
-        storage_type,
+        storage_type: storage_type.unwrap_or("UNLIMITED"),
     };
     let mut tx = state.pool.begin().await.map_err(db)?;
     let row = match store::create_user(&mut tx, actor.account_id(), &new).await {
@@ -277,9 +296,7 @@ async fn describe_users(
     v.optional_str("fields", fields, 1, 256, Some(&FIELDS));
     validation(&v, &[("query", query)])?;
     let (limit, marker) = paging(&q, 24, 999)?;
-    let after: Option<(String, String)> = marker
-        .map(|m| serde_json::from_str(&m).map_err(|_| invalid_argument(BAD_PAGING)))
-        .transpose()?;
+    let after = keyset_after(marker)?;
     own_organization(actor, organization, "DescribeUsers")?;
 
     // `userIds` wins over `query` (the model says so).
@@ -328,12 +345,7 @@ async fn describe_users(
         .fetch_all(&state.pool)
         .await
         .map_err(db)?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next = more.then(|| {
-        let last = rows.last().expect("a full page");
-        encode_marker(&json!([last.sort_key, last.user.user_id]).to_string())
-    });
+    let next = next_page(&mut rows, limit, |r| (&r.sort_key, &r.user.user_id));
     let with_storage = fields.is_some_and(|f| f.split(',').any(|f| f == "STORAGE_METADATA"));
     let users: Vec<Value> = rows
         .into_iter()
@@ -491,19 +503,7 @@ async fn update_user(
         body.grant_poweruser_privileges.as_deref(),
     )?;
     let revoke_power = body.grant_poweruser_privileges.as_deref() == Some("FALSE");
-    let allocated = body
-        .storage_rule
-        .as_ref()
-        .and_then(|r| r.storage_allocated_in_bytes);
-    // An allocation without a type is a quota, as in CreateUser.
-    let storage_type = match body
-        .storage_rule
-        .as_ref()
-        .and_then(|r| r.storage_type.as_deref())
-    {
-        None if allocated.is_some() => Some("QUOTA"),
-        given => given,
-    };
+    let (allocated, storage_type) = StorageRuleInput::resolve(body.storage_rule.as_ref());
     let row: Option<UserRow> = sqlx::query_as(&format!(
         "UPDATE wd_users
          SET given_name = COALESCE($3, given_name),

@@ -56,6 +56,13 @@ fn usernames(body: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Asserts that an answer is a refusal with this status and code; its body.
+fn refused(answer: (u16, Option<String>, Value), status: u16, code: &str) -> Value {
+    let (got, got_code, body) = answer;
+    assert_eq!((got, got_code.as_deref()), (status, Some(code)), "{body}");
+    body
+}
+
 fn unauthorized_operation(principal: &str, op: &str) -> Value {
     json!({
         "__type": "UnauthorizedOperationException",
@@ -180,16 +187,17 @@ async fn create_user_with_a_taken_username_in_any_case_is_409_and_creates_nothin
             .unwrap()
     };
     let before = resources().await;
-    let (status, code, body) = app
-        .wd(
+    let body = refused(
+        app.wd(
             Auth::Admin(&app.account),
             "POST",
             "/api/v1/users",
             Some(new_user("ALICE", "Other", "Person")),
         )
-        .await;
-    assert_eq!(status, 409);
-    assert_eq!(code.as_deref(), Some("EntityAlreadyExistsException"));
+        .await,
+        409,
+        "EntityAlreadyExistsException",
+    );
     assert_eq!(
         body,
         json!({"__type": "EntityAlreadyExistsException", "Message": "A user with this username already exists in the organization."})
@@ -205,17 +213,16 @@ async fn create_user_with_a_taken_username_in_any_case_is_409_and_creates_nothin
 #[tokio::test]
 async fn create_user_validates_every_member_without_echoing_sensitive_values() {
     let app = spawn_app().await;
-    let (status, code, body) = app
-        .wd(
+    let body = refused(
+        app.wd(
             Auth::Admin(&app.account),
             "POST",
             "/api/v1/users",
             Some(json!({})),
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (400, Some("ValidationException"))
+        .await,
+        400,
+        "ValidationException",
     );
     assert_eq!(
         body,
@@ -310,11 +317,7 @@ async fn create_user_with_a_malformed_body_is_a_serialization_error() {
             .body(raw.to_vec())
             .send()
             .await;
-        let (status, code, body) = parts(res).await;
-        assert_eq!(
-            (status, code.as_deref()),
-            (400, Some("SerializationException"))
-        );
+        let body = refused(parts(res).await, 400, "SerializationException");
         assert_eq!(body["__type"], "SerializationException");
     }
     assert_eq!(user_count(&app).await, 0);
@@ -329,31 +332,29 @@ async fn create_user_is_for_the_accounts_administrators_only() {
         .execute(&app.pool)
         .await
         .unwrap();
-    let (status, code, body) = app
-        .wd(
+    let body = refused(
+        app.wd(
             Auth::Token(&admin_type.token),
             "POST",
             "/api/v1/users",
             Some(new_user("eve", "Eve", "E")),
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (403, Some("UnauthorizedOperationException"))
+        .await,
+        403,
+        "UnauthorizedOperationException",
     );
     assert_eq!(body, unauthorized_operation(&admin_type.id, "CreateUser"));
 
-    let (status, code, _) = app
-        .wd(
+    refused(
+        app.wd(
             Auth::None,
             "POST",
             "/api/v1/users",
             Some(new_user("eve", "Eve", "E")),
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (403, Some("MissingAuthenticationTokenException"))
+        .await,
+        403,
+        "MissingAuthenticationTokenException",
     );
     assert_eq!(user_count(&app).await, 1);
 }
@@ -365,17 +366,16 @@ async fn create_user_in_another_organization_is_not_visible() {
     for org in [other.directory_id.as_str(), "d-0000000000"] {
         let mut body = new_user("alice", "Alice", "L");
         body["OrganizationId"] = json!(org);
-        let (status, code, out) = app
-            .wd(
+        let out = refused(
+            app.wd(
                 Auth::Admin(&app.account),
                 "POST",
                 "/api/v1/users",
                 Some(body),
             )
-            .await;
-        assert_eq!(
-            (status, code.as_deref()),
-            (404, Some("UnauthorizedResourceAccessException"))
+            .await,
+            404,
+            "UnauthorizedResourceAccessException",
         );
         assert_eq!(out, not_visible(&app.account, "CreateUser"));
     }
@@ -588,15 +588,15 @@ async fn describe_users_with_a_bad_limit_or_marker_is_invalid_argument() {
 async fn describe_users_validates_its_query_members() {
     let app = spawn_app().await;
     let admin = Auth::Admin(&app.account);
-    let (status, code, body) = describe(
-        &app,
-        admin,
-        "?include=SOME&order=UP&sort=AGE&fields=a-b&query=a%09b&userIds=a%2Fb",
-    )
-    .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (400, Some("ValidationException"))
+    let body = refused(
+        describe(
+            &app,
+            admin,
+            "?include=SOME&order=UP&sort=AGE&fields=a-b&query=a%09b&userIds=a%2Fb",
+        )
+        .await,
+        400,
+        "ValidationException",
     );
     assert_eq!(
         body,
@@ -645,11 +645,10 @@ async fn describe_users_stays_inside_the_callers_tenant() {
     assert_eq!(usernames(&body), Vec::<String>::new());
 
     // Naming B's organization is naming something A cannot see.
-    let (status, code, body) =
-        describe(&app, me, &format!("?organizationId={}", other.directory_id)).await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (404, Some("UnauthorizedResourceAccessException"))
+    let body = refused(
+        describe(&app, me, &format!("?organizationId={}", other.directory_id)).await,
+        404,
+        "UnauthorizedResourceAccessException",
     );
     assert_eq!(
         body["Message"],
@@ -693,21 +692,20 @@ async fn get_current_user_is_the_tokens_user_and_refuses_sigv4() {
         .unwrap();
     assert_eq!(res.status(), 200);
 
-    let (status, code, body) = app
-        .wd(Auth::Admin(&app.account), "GET", "/api/v1/me", None)
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (403, Some("UnauthorizedOperationException"))
+    let body = refused(
+        app.wd(Auth::Admin(&app.account), "GET", "/api/v1/me", None)
+            .await,
+        403,
+        "UnauthorizedOperationException",
     );
     assert_eq!(
         body["Message"],
         "[workdocs:GetCurrentUser] is not a valid action for SigV4 (administrative API) clients."
     );
-    let (status, code, _) = app.wd(Auth::None, "GET", "/api/v1/me", None).await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (403, Some("MissingAuthenticationTokenException"))
+    refused(
+        app.wd(Auth::None, "GET", "/api/v1/me", None).await,
+        403,
+        "MissingAuthenticationTokenException",
     );
 }
 
@@ -739,10 +737,10 @@ async fn a_deactivated_users_token_stops_at_once_and_activation_restores_it() {
         assert!(res.bytes().await.unwrap().is_empty(), "204 has no body");
         assert_eq!(user_status(&app, &alice.id).await, "INACTIVE");
     }
-    let (status, code, body) = app.wd(me, "GET", "/api/v1/me", None).await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (404, Some("UnauthorizedResourceAccessException"))
+    let body = refused(
+        app.wd(me, "GET", "/api/v1/me", None).await,
+        404,
+        "UnauthorizedResourceAccessException",
     );
     assert_eq!(
         body,
@@ -811,10 +809,10 @@ async fn user_administration_is_for_the_accounts_administrators_only() {
             Some(json!({"Type": "ADMIN"})),
         ),
     ] {
-        let (status, code, out) = app.wd(Auth::Token(&alice.token), method, &path, body).await;
-        assert_eq!(
-            (status, code.as_deref()),
-            (403, Some("UnauthorizedOperationException"))
+        let out = refused(
+            app.wd(Auth::Token(&alice.token), method, &path, body).await,
+            403,
+            "UnauthorizedOperationException",
         );
         assert_eq!(out, unauthorized_operation(&alice.id, op));
     }
@@ -830,17 +828,16 @@ async fn user_administration_is_for_the_accounts_administrators_only() {
 #[tokio::test]
 async fn user_id_labels_are_validated() {
     let app = spawn_app().await;
-    let (status, code, body) = app
-        .wd(
+    let body = refused(
+        app.wd(
             Auth::Admin(&app.account),
             "POST",
             "/api/v1/users/not%20an%20id/activation",
             None,
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (400, Some("ValidationException"))
+        .await,
+        400,
+        "ValidationException",
     );
     assert_eq!(
         body,
@@ -901,17 +898,16 @@ async fn update_user_changes_the_given_members_only() {
         assert_eq!(body["User"]["Type"], expected, "{change}");
     }
 
-    let (status, code, body) = app
-        .wd(
+    let body = refused(
+        app.wd(
             admin,
             "PATCH",
             &path,
             Some(json!({"Type": "ADMIN", "GrantPoweruserPrivileges": "TRUE"})),
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (400, Some("InvalidArgumentException"))
+        .await,
+        400,
+        "InvalidArgumentException",
     );
     assert_eq!(
         body["Message"],
@@ -1062,11 +1058,7 @@ async fn every_failed_login_gets_the_same_answer_in_about_the_same_time() {
 #[tokio::test]
 async fn login_validates_its_body_without_echoing_the_password() {
     let app = spawn_app().await;
-    let (status, code, body) = login(&app, json!({})).await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (400, Some("ValidationException"))
-    );
+    let body = refused(login(&app, json!({})).await, 400, "ValidationException");
     assert_eq!(
         body,
         validation(
@@ -1094,11 +1086,7 @@ async fn login_validates_its_body_without_echoing_the_password() {
         .send()
         .await
         .unwrap();
-    let (status, code, _) = parts(res).await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (400, Some("SerializationException"))
-    );
+    refused(parts(res).await, 400, "SerializationException");
 }
 
 #[tokio::test]
@@ -1115,27 +1103,26 @@ async fn a_revoked_token_stops_working_at_once() {
             .await
             .unwrap();
     assert!(revoked);
-    let (status, code, body) = app.wd(me, "GET", "/api/v1/me", None).await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (404, Some("UnauthorizedResourceAccessException"))
+    let body = refused(
+        app.wd(me, "GET", "/api/v1/me", None).await,
+        404,
+        "UnauthorizedResourceAccessException",
     );
     assert_eq!(body["Message"], NOT_AUTHENTICATED);
     // Revoking again is revoking an invalid token.
     let (status, _, _) = app.wd(me, "DELETE", "/api/v1/grantd/token", None).await;
     assert_eq!(status, 404);
     // An administrator has no token to revoke.
-    let (status, code, _) = app
-        .wd(
+    refused(
+        app.wd(
             Auth::Admin(&app.account),
             "DELETE",
             "/api/v1/grantd/token",
             None,
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (403, Some("UnauthorizedOperationException"))
+        .await,
+        403,
+        "UnauthorizedOperationException",
     );
 }
 
@@ -1153,12 +1140,11 @@ async fn an_expired_token_is_refused() {
     )
     .await
     .unwrap();
-    let (status, code, body) = app
-        .wd(Auth::Token(&expired), "GET", "/api/v1/me", None)
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (404, Some("UnauthorizedResourceAccessException"))
+    let body = refused(
+        app.wd(Auth::Token(&expired), "GET", "/api/v1/me", None)
+            .await,
+        404,
+        "UnauthorizedResourceAccessException",
     );
     assert_eq!(body["Message"], NOT_AUTHENTICATED);
     let (status, _, _) = app
@@ -1194,12 +1180,11 @@ fn group_names(body: &Value) -> Vec<String> {
 #[tokio::test]
 async fn describe_groups_requires_a_search_query() {
     let app = spawn_app().await;
-    let (status, code, body) = app
-        .wd(Auth::Admin(&app.account), "GET", "/api/v1/groups", None)
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (400, Some("ValidationException"))
+    let body = refused(
+        app.wd(Auth::Admin(&app.account), "GET", "/api/v1/groups", None)
+            .await,
+        400,
+        "ValidationException",
     );
     assert_eq!(
         body,
@@ -1277,11 +1262,10 @@ async fn describe_groups_finds_names_by_prefix_in_the_callers_organization() {
         assert_eq!(body["Message"], BAD_PAGING);
     }
 
-    let (status, code, body) =
-        search(admin, &format!("eng&organizationId={}", other.directory_id)).await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (404, Some("UnauthorizedResourceAccessException"))
+    let body = refused(
+        search(admin, &format!("eng&organizationId={}", other.directory_id)).await,
+        404,
+        "UnauthorizedResourceAccessException",
     );
     assert_eq!(body, not_visible(&app.account, "DescribeGroups"));
     let (status, _, body) = search(
@@ -1310,17 +1294,16 @@ async fn administrators_create_groups_and_manage_their_members() {
     assert_eq!(body, json!({"Group": {"Id": group, "Name": "Team"}}));
     assert!(group.ends_with(&format!("&{}", app.account.directory_id)));
 
-    let (status, code, body) = app
-        .wd(
+    let body = refused(
+        app.wd(
             admin,
             "POST",
             "/api/v1/groups",
             Some(json!({"Name": "TEAM"})),
         )
-        .await;
-    assert_eq!(
-        (status, code.as_deref()),
-        (409, Some("EntityAlreadyExistsException"))
+        .await,
+        409,
+        "EntityAlreadyExistsException",
     );
     assert_eq!(
         body["Message"],
