@@ -155,11 +155,7 @@ async fn describe_activities(
     v.finish(S)?;
     let (limit, after) = paging(&query, 100, 999)?;
     let before: Option<i64> = after
-        .map(|m| {
-            m.parse().map_err(|_| {
-                invalid_argument("The pagination marker or limit fields are not valid.")
-            })
-        })
+        .map(|m| m.parse().map_err(|_| super::bad_paging()))
         .transpose()?;
     let start = parse_time("StartTime", query.get("startTime"))?;
     let end = parse_time("EndTime", query.get("endTime"))?;

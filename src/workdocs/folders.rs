@@ -23,9 +23,7 @@ use super::activity::{self, Details};
 use super::actor::{Actor, WorkDocs};
 use super::ids::{new_resource_id, ID, RESOURCE_ID, RESOURCE_NAME, RESOURCE_NAME_SOURCE};
 use super::model::{DocumentMetadata, FolderMetadata, ResourceRow, RESOURCE_COLUMNS};
-use super::{
-    db, encode_marker, entity_not_exists, invalid_argument, not_visible, paging, token_only, S,
-};
+use super::{db, encode_marker, entity_not_exists, not_visible, paging, token_only, S};
 use crate::aws::query::QueryParams;
 use crate::aws::validation::{Constraint, Pattern, Violations};
 use crate::aws::{ApiError, ErrorCode};
@@ -57,7 +55,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// The same text as every other paging refusal (`super::paging`).
-const BAD_PAGING: &str = "The pagination marker or limit fields are not valid.";
 /// The `ResourceState` values the API accepts; RESTORING and RECYCLING are the service's own.
 const API_STATES: &[&str] = &["ACTIVE", "RECYCLED"];
 const CONTENT_TYPES: &[&str] = &["ALL", "DOCUMENT", "FOLDER"];
@@ -747,7 +744,7 @@ async fn describe_folder_contents(
     let (limit, marker) = paging(&query, 100, 999)?;
     let by_date = sort == Some("DATE");
     let marker = marker
-        .map(|m| ContentsMarker::decode(&m, by_date).ok_or_else(|| invalid_argument(BAD_PAGING)))
+        .map(|m| ContentsMarker::decode(&m, by_date).ok_or_else(super::bad_paging))
         .transpose()?;
     let initialized = include.is_some_and(|i| i.split(',').any(|x| x == "INITIALIZED"));
     let kind = match kind {
@@ -838,9 +835,7 @@ async fn describe_root_folders(
     let (limit, marker) = paging(&query, 100, 999)?;
     let skip = match marker {
         None => 0,
-        Some(m) => m
-            .parse::<usize>()
-            .map_err(|_| invalid_argument(BAD_PAGING))?,
+        Some(m) => m.parse::<usize>().map_err(|_| super::bad_paging())?,
     };
     let rows: Vec<ResourceRow> = sqlx::query_as(&format!(
         "SELECT {RESOURCE_COLUMNS} FROM wd_resources

@@ -102,7 +102,10 @@ pub fn token_only(actor: &Actor, op: &str) -> Result<(), ApiError> {
     }
 }
 
-const BAD_PAGING: &str = "The pagination marker or limit fields are not valid.";
+/// The answer to a `limit` or `marker` that is not valid (the model's documented text).
+pub fn bad_paging() -> ApiError {
+    invalid_argument("The pagination marker or limit fields are not valid.")
+}
 
 /// `limit` (1..=`max`, default `default`) and an opaque `marker`; bad values are 400
 /// `InvalidArgumentException`.
@@ -115,7 +118,7 @@ pub fn paging(
         None => default,
         Some(raw) => match raw.parse::<i64>() {
             Ok(n) if (1..=max).contains(&n) => n,
-            _ => return Err(invalid_argument(BAD_PAGING)),
+            _ => return Err(bad_paging()),
         },
     };
     let marker = match query.get("marker") {
@@ -124,8 +127,8 @@ pub fn paging(
             use base64::Engine as _;
             let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .decode(raw)
-                .map_err(|_| invalid_argument(BAD_PAGING))?;
-            Some(String::from_utf8(bytes).map_err(|_| invalid_argument(BAD_PAGING))?)
+                .map_err(|_| bad_paging())?;
+            Some(String::from_utf8(bytes).map_err(|_| bad_paging())?)
         }
     };
     Ok((limit, marker))

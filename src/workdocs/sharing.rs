@@ -507,9 +507,7 @@ async fn describe_permissions(
             .iter()
             .position(|p| &p.id == marker)
             .map(|i| i + 1)
-            .ok_or_else(|| {
-                invalid_argument("The pagination marker or limit fields are not valid.")
-            })?,
+            .ok_or_else(super::bad_paging)?,
     };
     let page: Vec<&Principal> = all.iter().skip(start).take(limit as usize).collect();
     let mut out = serde_json::json!({ "Principals": page });

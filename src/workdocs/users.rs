@@ -53,9 +53,6 @@ const SORT: &[&str] = &[
     "USER_STATUS",
     "STORAGE_USED",
 ];
-/// The text of `paging`'s answer, for markers that decode but do not parse.
-const BAD_PAGING: &str = "The pagination marker or limit fields are not valid.";
-
 /// Names and searches compare case- and accent-insensitively ("Ma" finds "Márcia"): the
 /// SQL expression folding `column` (decomposed, combining marks removed, lower case).
 pub(super) fn fold(column: &str) -> String {
@@ -78,7 +75,7 @@ pub(super) fn like_prefix(prefix: &str) -> String {
 /// The (sort key, id) a keyset marker carries: where the previous page ended.
 pub(super) fn keyset_after(marker: Option<String>) -> Result<Option<(String, String)>, ApiError> {
     marker
-        .map(|m| serde_json::from_str(&m).map_err(|_| invalid_argument(BAD_PAGING)))
+        .map(|m| serde_json::from_str(&m).map_err(|_| super::bad_paging()))
         .transpose()
 }
 
