@@ -216,6 +216,7 @@ async fn serve(
         max_body_bytes: settings.max_body_bytes,
         metrics: crate::metrics::Metrics::new(),
         keys: Default::default(),
+        guard: Default::default(),
     };
     let app = Application::build(listener, state, settings)?;
     let endpoint = format!("http://{address}");

@@ -14,4 +14,6 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Verified access keys and their derived signing keys (bounded, 30 s time-to-live).
     pub keys: KeyCache,
+    /// Limits on guessing passwords and tokens.
+    pub guard: crate::workdocs::guard::Guard,
 }

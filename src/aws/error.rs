@@ -82,6 +82,7 @@ pub enum ErrorCode {
     ConflictingOperation,
     ConcurrentModification,
     ServiceUnavailable,
+    Throttling,
 }
 
 impl ErrorCode {
@@ -114,6 +115,7 @@ impl ErrorCode {
             ConflictingOperation => "ConflictingOperationException",
             ConcurrentModification => "ConcurrentModificationException",
             ServiceUnavailable => "ServiceUnavailableException",
+            Throttling => "ThrottlingException",
         }
     }
 
@@ -142,7 +144,7 @@ impl ErrorCode {
             | ConflictingOperation
             | ConcurrentModification => StatusCode::CONFLICT,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            TooManyRequests | Throttling => StatusCode::TOO_MANY_REQUESTS,
             Service => StatusCode::INTERNAL_SERVER_ERROR,
             ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }

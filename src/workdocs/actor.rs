@@ -112,7 +112,18 @@ impl FromRequest for WorkDocs {
             };
             let actor = match (signed, token) {
                 (signed, Some(token)) => {
-                    let user = resolve_token(&state, &token).await?;
+                    let user = match resolve_token(&state, &token).await {
+                        Ok(user) => user,
+                        Err(refused) => {
+                            let guessed = refused.code() == ErrorCode::UnauthorizedResourceAccess;
+                            if let Some(source) =
+                                req.peer_addr().filter(|_| guessed).map(|a| a.ip())
+                            {
+                                state.guard.bad_token(source)?;
+                            }
+                            return Err(refused);
+                        }
+                    };
                     // A signed request with a token acts as the token's user, who must be
                     // of the signing account.
                     if signed.is_some_and(|c| c.account_id != user.account_id) {

@@ -10,6 +10,7 @@ pub mod actor;
 mod documents;
 mod folders;
 mod groups;
+pub mod guard;
 pub mod ids;
 pub mod model;
 pub mod outbox;

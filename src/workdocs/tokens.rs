@@ -184,6 +184,7 @@ struct Candidate {
 /// `POST /api/v1/grantd/login`: a username and password of an organization for a token.
 #[tracing::instrument(name = "login", skip_all, fields(user_id = tracing::field::Empty))]
 async fn login(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
@@ -228,6 +229,9 @@ async fn login(
         input.username.expect("validated"),
         SecretString::from(input.password.expect("validated")),
     );
+    if let Some(source) = req.peer_addr().map(|a| a.ip()) {
+        state.guard.login(source, &username)?;
+    }
     // The directory names the tenant: a login request carries no other credential.
     let candidate: Option<Candidate> = sqlx::query_as(
         "SELECT u.account_id, u.user_id, u.status, u.password_hash

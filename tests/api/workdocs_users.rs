@@ -1640,3 +1640,75 @@ async fn admin_commands_create_users_tokens_and_groups_that_a_server_accepts() {
     assert_eq!(code, 1);
     assert!(err.contains("is INACTIVE"), "{err}");
 }
+
+#[tokio::test]
+async fn password_and_token_guessing_is_throttled_per_source_without_locking_out_the_user() {
+    let app = spawn_app().await;
+    user_with_password(&app, &app.account, "pat").await;
+    let dir = app.account.directory_id.clone();
+    let guess = json!({"OrganizationId": dir, "Username": "pat", "Password": "wrong horse"});
+    let mut answers = Vec::new();
+    for _ in 0..12 {
+        answers.push(login(&app, guess.clone()).await.0);
+    }
+    assert_eq!(answers[..10], [401; 10]);
+    assert_eq!(answers[10..], [429, 429]);
+    let res = app
+        .http
+        .post(format!("{}/api/v1/grantd/login", app.address))
+        .json(&guess)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429);
+    let wait: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait));
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["__type"], "ThrottlingException");
+    let tokens: i64 = sqlx::query_scalar("SELECT count(*) FROM wd_tokens")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(tokens, 0);
+    // The real user, from another address, is not locked out by the guesser.
+    let elsewhere = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let res = elsewhere
+        .post(format!("{}/api/v1/grantd/login", app.address))
+        .json(&json!({"OrganizationId": dir, "Username": "pat", "Password": "correct horse"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    // Invalid tokens: the source is throttled after its burst; a valid token still works.
+    let user = app.wd_user(&app.account, "valid").await;
+    let mut statuses = Vec::new();
+    for i in 0..32 {
+        statuses.push(
+            app.wd(
+                Auth::Token(&format!("gdt_guess{i}")),
+                "GET",
+                "/api/v1/me",
+                None,
+            )
+            .await
+            .0,
+        );
+    }
+    assert!(statuses[..30].iter().all(|s| *s == 404));
+    assert_eq!(statuses[30..], [429, 429]);
+    let (status, _, me) = app
+        .wd(Auth::Token(&user.token), "GET", "/api/v1/me", None)
+        .await;
+    assert_eq!(
+        (status, me["User"]["Id"].as_str()),
+        (200, Some(user.id.as_str()))
+    );
+}
