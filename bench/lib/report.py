@@ -1,0 +1,405 @@
+#!/usr/bin/env python3
+"""Turns raw wrk / pgbench output into one JSON per scenario, and all of them into the
+run's results (JSON + Markdown) and the table printed at the end of bench/run.
+
+  report.py wrk      --raw wrk.json --out scen.json --id ID [--expect 200 ...] [meta]
+  report.py pgbench  --stdout pgbench.out --logs 'prefix*' --out scen.json --id ID [meta]
+  report.py final    --dir OUT --json results.json --md results.md
+"""
+
+import argparse
+import glob
+import json
+import math
+import os
+import re
+import sys
+
+
+def percentile(sorted_values, p):
+    if not sorted_values:
+        return None
+    k = max(0, min(len(sorted_values) - 1, math.ceil(p / 100 * len(sorted_values)) - 1))
+    return sorted_values[k]
+
+
+def load_json(path, default=None):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return default
+
+
+def common(args):
+    extra = {}
+    for item in args.meta or []:
+        k, _, v = item.partition("=")
+        try:
+            extra[k] = json.loads(v)
+        except ValueError:
+            extra[k] = v
+    for name in ("load_before", "load_after"):
+        path = getattr(args, name, None)
+        if path:
+            extra[name] = load_json(path)
+    return extra
+
+
+def cpu_work(args, requests):
+    """CPU per request from two lib/cpu.py snapshots taken around the scenario."""
+    if not getattr(args, "cpu", None):
+        return None
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import cpu
+
+    class A:
+        diff = args.cpu
+    A.requests = requests
+    return cpu.diff(A)
+
+
+def db_work(args, requests):
+    """pg_stat_statements taken over the scenario, per request."""
+    rows = load_json(args.pgss) if args.pgss else None
+    if not rows or not requests:
+        return None
+    calls = sum(r["calls"] for r in rows)
+    total = sum(r["total_exec_time"] for r in rows)
+    rows.sort(key=lambda r: r["total_exec_time"], reverse=True)
+    return {
+        "statements_per_request": round(calls / requests, 3),
+        "exec_ms_per_request": round(total / requests, 4),
+        "per_request": True,
+        "top": [
+            {
+                "calls_per_request": round(r["calls"] / requests, 3),
+                "mean_ms": round(r["mean_exec_time"], 4),
+                "rows_per_call": round(r["rows"] / r["calls"], 2) if r["calls"] else 0,
+                "query": " ".join(r["query"].split()),
+            }
+            for r in rows[:10]
+        ],
+    }
+
+
+def wrk(args):
+    raw = load_json(args.raw)
+    if raw is None:
+        sys.exit(f"no wrk result in {args.raw}")
+    seconds = raw["duration_us"] / 1e6
+    expected = set(str(s) for s in args.expect)
+    statuses = raw.get("statuses", {})
+    answered = sum(statuses.values())
+    expected_n = sum(v for k, v in statuses.items() if k in expected)
+    socket = raw.get("socket_errors", {})
+    out = {
+        "id": args.id,
+        "tool": "wrk",
+        "requests": raw["requests"],
+        "seconds": round(seconds, 3),
+        "rps": round(raw["requests"] / seconds, 1),
+        "p50_ms": raw["latency_us"]["p50"] / 1000,
+        "p90_ms": raw["latency_us"]["p90"] / 1000,
+        "p99_ms": raw["latency_us"]["p99"] / 1000,
+        "p999_ms": raw["latency_us"]["p999"] / 1000,
+        "max_ms": raw["latency_us"]["max"] / 1000,
+        "statuses": statuses,
+        "expected_statuses": sorted(expected),
+        "non_2xx": sum(v for k, v in statuses.items() if not k.startswith("2")),
+        "expected_non_2xx": sum(v for k, v in statuses.items() if k in expected and not k.startswith("2")),
+        "errors": (answered - expected_n) + sum(socket.values()),
+        "socket_errors": socket,
+        "wraps": raw.get("wraps", 0),
+    }
+    out.update(common(args))
+    out["db"] = db_work(args, out["requests"])
+    out["cpu"] = cpu_work(args, out["requests"])
+    json.dump(out, open(args.out, "w"), indent=1)
+    print(json.dumps({k: out[k] for k in ("id", "rps", "p50_ms", "p99_ms", "errors", "wraps")}))
+
+
+def pgbench(args):
+    text = open(args.stdout).read()
+    tps = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", text)
+    failed = re.search(r"number of failed transactions: (\d+)", text)
+    processed = re.search(r"number of transactions actually processed: (\d+)", text)
+    latencies = []
+    for path in glob.glob(args.logs):
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 3 and parts[2].isdigit():
+                    latencies.append(int(parts[2]))
+    latencies.sort()
+    aborted = len(re.findall(r"aborted|error", text, re.I))
+    out = {
+        "id": args.id,
+        "tool": "pgbench",
+        "requests": int(processed.group(1)) if processed else len(latencies),
+        "seconds": args.duration,
+        "rps": float(tps.group(1)) if tps else None,
+        "p50_ms": (percentile(latencies, 50) or 0) / 1000,
+        "p90_ms": (percentile(latencies, 90) or 0) / 1000,
+        "p99_ms": (percentile(latencies, 99) or 0) / 1000,
+        "p999_ms": (percentile(latencies, 99.9) or 0) / 1000,
+        "max_ms": (latencies[-1] if latencies else 0) / 1000,
+        "non_2xx": None,
+        "expected_non_2xx": 0,
+        "errors": (int(failed.group(1)) if failed else 0) + (aborted if not tps else 0),
+    }
+    out.update(common(args))
+    out["db"] = db_work(args, out["requests"])
+    out["cpu"] = cpu_work(args, out["requests"])
+    json.dump(out, open(args.out, "w"), indent=1)
+    print(json.dumps({k: out[k] for k in ("id", "rps", "p50_ms", "p99_ms", "errors")}))
+
+
+# ---------------------------------------------------------------------------------------
+# Final report
+
+ORDER = [
+    "a.grantd", "a.pgbench", "a.moto",
+    "b.grantd", "b.pgbench", "b.moto",
+    "c.grantd", "d.grantd",
+    "e.inherited", "e.none", "e.inherited-deep", "e.inherited-1conn",
+]
+
+
+def fmt(v, digits=1):
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+def ratio(a, b):
+    if not a or not b or not a.get("rps") or not b.get("rps"):
+        return None
+    return round(a["rps"] / b["rps"], 3)
+
+
+def final(args):
+    meta = load_json(os.path.join(args.dir, "meta.json"), {})
+    scen = {}
+    for path in sorted(glob.glob(os.path.join(args.dir, "scenarios", "*.json"))):
+        s = load_json(path)
+        if s:
+            scen[s["id"]] = s
+
+    def get(i):
+        return scen.get(i)
+
+    a_g, a_p, a_m = get("a.grantd@1x"), get("a.pgbench@1x"), get("a.moto@1x")
+    b_g, b_p, b_m = get("b.grantd@1x"), get("b.pgbench@1x"), get("b.moto@1x")
+    def server_cpu(s):
+        c = s and s.get("cpu")
+        return c and (c["server_us_per_request"] + c["postgres_us_per_request"])
+
+    def cpu_ratio(g, p):
+        # Server-side CPU a request costs without grantd, over what it costs with grantd:
+        # the rate ratio a dedicated, CPU-bound machine would show.
+        a, b = server_cpu(g), server_cpu(p)
+        return round(b / a, 3) if a and b else None
+
+    ratios = {
+        "a_grantd_over_pgbench_by_server_cpu": cpu_ratio(a_g, a_p),
+        "b_grantd_over_pgbench_by_server_cpu": cpu_ratio(b_g, b_p),
+        "a_grantd_over_pgbench": ratio(a_g, a_p),
+        "a_grantd_over_moto": ratio(a_g, a_m),
+        "b_grantd_over_pgbench": ratio(b_g, b_p),
+        "b_grantd_over_moto": ratio(b_g, b_m),
+    }
+    e_rows = [s for k, s in scen.items() if k.startswith("e.") and "1conn" not in k]
+    e_p99_max = max((s["p99_ms"] for s in e_rows), default=None)
+    e_1conn = [s for k, s in scen.items() if k.startswith("e.inherited-1conn")]
+    e_1conn_p99 = max((s["p99_ms"] for s in e_1conn), default=None)
+    targets = [
+        {"target": "(a) grantd ≥ 0.8 × pgbench", "value": ratios["a_grantd_over_pgbench"],
+         "met": ratios["a_grantd_over_pgbench"] is not None and ratios["a_grantd_over_pgbench"] >= 0.8},
+        {"target": "(a) grantd ≥ 10 × moto", "value": ratios["a_grantd_over_moto"],
+         "met": ratios["a_grantd_over_moto"] is not None and ratios["a_grantd_over_moto"] >= 10},
+        {"target": "(b) grantd ≥ 0.5 × pgbench", "value": ratios["b_grantd_over_pgbench"],
+         "met": ratios["b_grantd_over_pgbench"] is not None and ratios["b_grantd_over_pgbench"] >= 0.5},
+        {"target": "(e) p99 ≤ 5 ms at 16 connections (worst (e) row, every scale)", "value": e_p99_max,
+         "met": e_p99_max is not None and e_p99_max <= 5.0},
+        {"target": "(e) p99 ≤ 5 ms at 1 connection (worst scale)", "value": e_1conn_p99,
+         "met": e_1conn_p99 is not None and e_1conn_p99 <= 5.0},
+    ]
+    growth = {}
+    for name in ("a.grantd", "e.inherited", "e.none", "e.inherited-deep", "e.inherited-1conn"):
+        row = {}
+        for scale in ("1x", "10x", "100x"):
+            s = get(f"{name}@{scale}")
+            if s:
+                c, d = s.get("cpu") or {}, s.get("db") or {}
+                row[scale] = {
+                    "rps": s["rps"], "p50_ms": s["p50_ms"], "p99_ms": s["p99_ms"],
+                    "server_cpu_us": (c.get("server_us_per_request", 0) + c.get("postgres_us_per_request", 0)) if c else None,
+                    "db_exec_ms": d.get("exec_ms_per_request"),
+                }
+        if row:
+            growth[name] = row
+
+    result = {
+        "meta": meta,
+        "scenarios": list(scen.values()),
+        "ratios": ratios,
+        "targets": targets,
+        "growth": growth,
+    }
+    json.dump(result, open(args.json, "w"), indent=1)
+
+    lines = []
+    lines.append(f"# grantd benchmark — {meta.get('started_at', '?')}")
+    lines.append("")
+    lines.append(f"Command: `{meta.get('command', 'bench/run')}` · grantd {meta.get('git_head', '?')}"
+                 f"{' (working tree with uncommitted changes in src/)' if meta.get('git_dirty_src') else ''}")
+    lines.append("")
+    lines.append(f"Machine: {meta.get('cpus', '?')} CPUs, {meta.get('mem', '?')}; "
+                 f"load average before the run {meta.get('loadavg_start', '?')}, after {meta.get('loadavg_end', '?')}; "
+                 f"CPU busy with other work before the run: {meta.get('background_busy_pct', '?')} %. "
+                 "The machine is shared with other builds: absolute numbers drift, the ratios are taken in one run.")
+    lines.append("")
+    lines.append(f"Load: wrk {meta.get('wrk_version', '')}, {meta.get('connections', 16)} connections, "
+                 f"{meta.get('threads', 2)} threads, {meta.get('duration', 10)} s per scenario; "
+                 f"pgbench {meta.get('connections', 16)} clients, 2 threads, -M prepared, same duration; "
+                 f"PostgreSQL {meta.get('pg_version', '?')} (fsync={meta.get('fsync', '?')}, "
+                 f"synchronous_commit={meta.get('synchronous_commit', '?')}, "
+                 f"shared_preload_libraries={meta.get('shared_preload_libraries', '')}), "
+                 f"moto {meta.get('moto_version', '?')}.")
+    if meta.get("e_operation"):
+        lines.append("")
+        lines.append(f"(e) measures **{meta['e_operation']}**. WorkDocs tree built through "
+                     f"{meta.get('tree_built_with', '?')}.")
+    lines.append("")
+    lines.append("| scenario | scale | requests/s | p50 ms | p99 ms | requests | non-2xx (expected) | errors | CPU µs/request: server + PostgreSQL (+ load generator) | notes |")
+    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---|---|")
+
+    def sort_key(s):
+        base, _, scale = s["id"].partition("@")
+        try:
+            i = ORDER.index(base)
+        except ValueError:
+            i = len(ORDER)
+        return ({"1x": 0, "10x": 1, "100x": 2}.get(scale, 3), i)
+
+    for s in sorted(scen.values(), key=sort_key):
+        base, _, scale = s["id"].partition("@")
+        non2xx = "–" if s.get("non_2xx") is None else f"{s['non_2xx']} ({s.get('expected_non_2xx', 0)})"
+        notes = s.get("label", "")
+        if s.get("wraps") and base.startswith("a."):
+            notes += f" — request file wrapped {s['wraps']}×"
+        c = s.get("cpu")
+        if c and c.get("server_runqueue_wait_s", 0) >= 0.5:
+            notes += f" — server threads waited {c['server_runqueue_wait_s']:.1f} s for a CPU"
+        cpu_cell = (f"{c['server_us_per_request']:.0f} + {c['postgres_us_per_request']:.0f} "
+                    f"(+ {c['client_us_per_request']:.0f})") if c else "–"
+        lines.append(f"| {base} | {scale} | {fmt(s['rps'])} | {fmt(s['p50_ms'], 2)} | {fmt(s['p99_ms'], 2)} | "
+                     f"{s['requests']} | {non2xx} | {s['errors']} | {cpu_cell} | {notes} |")
+    lines.append("")
+    lines.append("## Ratios and targets")
+    lines.append("")
+    lines.append("| | value | target | met |")
+    lines.append("|---|---:|---|---|")
+    for t in targets:
+        lines.append(f"| {t['target'].split(' ', 1)[0]} | {fmt(t['value'], 3)} | {t['target']} | {'yes' if t['met'] else '**no**'} |")
+    lines.append(f"| (b) grantd / moto | {fmt(ratios['b_grantd_over_moto'], 3)} | (no target) | |")
+    lines.append(f"| (a) by server CPU | {fmt(ratios['a_grantd_over_pgbench_by_server_cpu'], 3)} | "
+                 "pgbench's PostgreSQL CPU per transaction ÷ (grantd + its PostgreSQL) CPU per request | |")
+    lines.append(f"| (b) by server CPU | {fmt(ratios['b_grantd_over_pgbench_by_server_cpu'], 3)} | same, for (b) | |")
+    lines.append("")
+    if growth:
+        lines.append("## Growth with data")
+        lines.append("")
+        lines.append("Each cell: requests/s, p50 / p99 ms; CPU per request (grantd + its PostgreSQL, µs); "
+                     "PostgreSQL execution time per request (pg_stat_statements, ms). CPU and execution "
+                     "time are the cost; the rate and latencies move with the machine's other load.")
+        lines.append("")
+        lines.append("| scenario | 1× | 10× | 100× |")
+        lines.append("|---|---|---|---|")
+
+        def cell(c):
+            cpu = f"{c['server_cpu_us']:.0f} µs" if c.get("server_cpu_us") is not None else "–"
+            dbm = f"{c['db_exec_ms']:.3f} ms" if c.get("db_exec_ms") is not None else "–"
+            return f"{c['rps']:.0f}/s, {c['p50_ms']:.2f} / {c['p99_ms']:.2f} ms; CPU {cpu}; DB {dbm}"
+
+        for name, row in growth.items():
+            cells = [cell(row[s]) if s in row else "–" for s in ("1x", "10x", "100x")]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines.append("")
+    if meta.get("data_sets"):
+        lines.append("Data at each scale (rows in the tenant when its scenarios started):")
+        lines.append("")
+        lines.append("| scale | statements | layer versions | per target version preloaded | documents | folders | shares (grants) | users | activities |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for scale, d in meta["data_sets"].items():
+            lines.append(f"| {scale} | {d.get('statements')} | {d.get('layer_versions')} | {d.get('preload_per_version')} | "
+                         f"{d.get('documents')} | {d.get('folders')} | {d.get('grants')} | {d.get('users')} | {d.get('activities')} |")
+        lines.append("")
+    lines.append(f"grantd peak RSS (VmHWM): {meta.get('grantd_vmhwm', '?')}; "
+                 f"pool {meta.get('pool_size', '?')} connections, {meta.get('workers', '?')} HTTP workers.")
+    lines.append("")
+    db_rows = [s for s in scen.values() if s.get("db") and s.get("db").get("per_request")]
+    if db_rows:
+        lines.append("## Database work per request (pg_stat_statements, same run)")
+        lines.append("")
+        lines.append("| scenario | statements / request | DB exec ms / request | top statements (calls per request, mean ms) |")
+        lines.append("|---|---:|---:|---|")
+        for s in sorted(db_rows, key=sort_key):
+            d = s["db"]
+            tops = "; ".join(f"{q['calls_per_request']:.2f}× {q['mean_ms']:.3f} ms `{q['query'][:60]}`" for q in d.get("top", [])[:6])
+            lines.append(f"| {s['id']} | {fmt(d.get('statements_per_request'), 2)} | {fmt(d.get('exec_ms_per_request'), 3)} | {tops} |")
+        lines.append("")
+    prof = meta.get("profile")
+    if prof:
+        lines.append("## Profile (perf, cpu-clock, whole machine, separate short runs)")
+        lines.append("")
+        for name, p in prof.items():
+            lines.append(f"**{name}** — CPU by process: " + ", ".join(f"{c['comm']} {c['pct']:.1f} %" for c in p.get("by_comm", [])[:8]))
+            lines.append("")
+            if p.get("grantd_by_kind"):
+                lines.append("grantd's samples by kind of work: " + "; ".join(
+                    f"{x['kind']} {x['pct']:.1f} %" for x in p["grantd_by_kind"][:12]))
+                lines.append("")
+            if p.get("grantd_symbols"):
+                lines.append("grantd's hottest symbols (share of grantd's samples): " + "; ".join(
+                    f"{x['pct']:.1f} % `{x['symbol'][:80]}`" for x in p["grantd_symbols"][:12]))
+                lines.append("")
+            if p.get("postgres_symbols"):
+                lines.append("Its PostgreSQL backends' hottest symbols: " + "; ".join(
+                    f"{x['pct']:.1f} % `{x['symbol'][:60]}`" for x in p["postgres_symbols"][:8]))
+                lines.append("")
+    open(args.md, "w").write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    w = sub.add_parser("wrk")
+    w.add_argument("--raw", required=True)
+    w.add_argument("--expect", nargs="+", default=["200"])
+    g = sub.add_parser("pgbench")
+    g.add_argument("--stdout", required=True)
+    g.add_argument("--logs", required=True)
+    g.add_argument("--duration", type=float, required=True)
+    for sp in (w, g):
+        sp.add_argument("--out", required=True)
+        sp.add_argument("--id", required=True)
+        sp.add_argument("--pgss")
+        sp.add_argument("--cpu", nargs=2)
+        sp.add_argument("--load-before")
+        sp.add_argument("--load-after")
+        sp.add_argument("--meta", nargs="*")
+    f = sub.add_parser("final")
+    f.add_argument("--dir", required=True)
+    f.add_argument("--json", required=True)
+    f.add_argument("--md", required=True)
+    args = p.parse_args()
+    {"wrk": wrk, "pgbench": pgbench, "final": final}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
