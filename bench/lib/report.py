@@ -352,6 +352,11 @@ def final(args):
             tops = "; ".join(f"{q['calls_per_request']:.2f}× {q['mean_ms']:.3f} ms `{q['query'][:60]}`" for q in d.get("top", [])[:6])
             lines.append(f"| {s['id']} | {fmt(d.get('statements_per_request'), 2)} | {fmt(d.get('exec_ms_per_request'), 3)} | {tops} |")
         lines.append("")
+        lines.append("pgbench -M prepared sends BEGIN and COMMIT through the extended protocol, which "
+                     "pg_stat_statements does not count: its (a) transaction is the same six statements "
+                     "as grantd's. Not visible here either: sqlx pings (a Sync round trip) every pooled "
+                     "connection it hands out (`test_before_acquire`, on by default), once per acquire.")
+        lines.append("")
     prof = meta.get("profile")
     if prof:
         lines.append("## Profile (perf, cpu-clock, whole machine, separate short runs)")
@@ -362,6 +367,10 @@ def final(args):
             if p.get("grantd_by_kind"):
                 lines.append("grantd's samples by kind of work: " + "; ".join(
                     f"{x['kind']} {x['pct']:.1f} %" for x in p["grantd_by_kind"][:12]))
+                argon = sum(x["pct"] for x in p["grantd_by_kind"] if x["kind"] == "argon2")
+                lines.append("")
+                lines.append(f"argon2 in grantd's samples: {argon:.1f} %"
+                             + (" (no request ran argon2)" if argon == 0 else ""))
                 lines.append("")
             if p.get("grantd_symbols"):
                 lines.append("grantd's hottest symbols (share of grantd's samples): " + "; ".join(
