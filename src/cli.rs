@@ -26,13 +26,17 @@ use std::process::ExitCode;
 #[command(
     name = "grantd",
     version,
+    args_conflicts_with_subcommands = true,
     about = "Self-hosted permission service speaking the AWS Lambda layer-permission and Amazon WorkDocs sharing APIs"
 )]
 pub struct Cli {
     #[command(flatten)]
     pub storage: StorageSettings,
+    /// The settings of `serve`, which is what runs when no command is given.
+    #[command(flatten)]
+    pub serve: ServeSettings,
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,8 +111,10 @@ pub enum AdminCommand {
     },
 }
 
-pub fn run(cli: Cli) -> ExitCode {
-    let default_filter = match cli.command {
+pub fn run(mut cli: Cli) -> ExitCode {
+    let serve = cli.serve.clone();
+    let command = cli.command.get_or_insert(Command::Serve(serve));
+    let default_filter = match command {
         Command::Serve(_) => "info",
         _ => "warn",
     };
@@ -124,7 +130,7 @@ pub fn run(cli: Cli) -> ExitCode {
 
 fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let storage = cli.storage;
-    match cli.command {
+    match cli.command.unwrap_or(Command::Serve(cli.serve)) {
         Command::Serve(settings) => {
             // The embedded cluster is started here, on the main thread, which lives as long
             // as the process: PostgreSQL is told to stop when that thread dies.

@@ -56,13 +56,30 @@ pub async fn ensure_database(options: &PgConnectOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How long startup keeps trying to reach a database that is starting or overloaded.
+const STARTUP_PATIENCE: Duration = Duration::from_secs(60);
+
 pub async fn pool(options: PgConnectOptions, size: u32) -> anyhow::Result<PgPool> {
-    PgPoolOptions::new()
-        .max_connections(size)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect_with(options)
-        .await
-        .context("connecting to PostgreSQL")
+    let started = std::time::Instant::now();
+    loop {
+        let attempt = PgPoolOptions::new()
+            .max_connections(size)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options.clone())
+            .await;
+        match attempt {
+            Ok(pool) => return Ok(pool),
+            // A refused password or a missing database will not fix itself: stop now.
+            Err(e @ sqlx::Error::Database(_)) => return Err(e).context("connecting to PostgreSQL"),
+            Err(e) if started.elapsed() >= STARTUP_PATIENCE => {
+                return Err(e).context("connecting to PostgreSQL")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "PostgreSQL not reachable yet; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
 }
 
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {

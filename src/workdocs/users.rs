@@ -386,8 +386,14 @@ async fn set_status(
     user_id: &str,
     status: &str,
 ) -> Result<UserRow, ApiError> {
+    // Deactivation also revokes the user's tokens, so reactivating never revives a token
+    // handed out before: one statement, so no request sees one without the other.
     let row: Option<UserRow> = sqlx::query_as(&format!(
-        "UPDATE wd_users
+        "WITH revoked AS (
+             UPDATE wd_tokens SET revoked_at = now()
+             WHERE account_id = $1 AND user_id = $2 AND $3 = 'INACTIVE' AND revoked_at IS NULL
+         )
+         UPDATE wd_users
          SET status = $3,
              modified_at = CASE WHEN status = $3 THEN modified_at ELSE now() END
          WHERE account_id = $1 AND user_id = $2

@@ -213,3 +213,50 @@ async fn database_url_mode_creates_the_database_and_migrate_works() {
     drop(server);
     crate::helpers::drop_database(&name).await;
 }
+
+#[tokio::test]
+async fn no_secret_reaches_the_logs_even_at_trace_level() {
+    let dir = data_dir();
+    let server = Grantd::serve(dir.path(), &[("RUST_LOG", "trace")]).unwrap();
+    let account = TestAccount::from_json(&server.started["DefaultAccount"]);
+    let endpoint = server.endpoint();
+    let password = "Tr4ce-Secret-Pw!";
+    let created = signed_request(&endpoint, &account, "POST", "/api/v1/users")
+        .service("workdocs")
+        .json(&serde_json::json!({"Username": "tracer", "GivenName": "T", "Surname": "R", "Password": password}))
+        .send()
+        .await;
+    assert_eq!(created.status(), 201);
+    let login: Value = reqwest::Client::new()
+        .post(format!("{endpoint}/api/v1/grantd/login"))
+        .json(&serde_json::json!({"OrganizationId": account.directory_id, "Username": "tracer", "Password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["AuthenticationToken"].as_str().unwrap().to_owned();
+    let me = reqwest::Client::new()
+        .get(format!("{endpoint}/api/v1/me"))
+        .header("Authentication", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let signed = signed_request(&endpoint, &account, "GET", "/2018-10-31/layers");
+    let headers = signed.sign();
+    let authorization = headers.iter().find(|(k, _)| k == "authorization").unwrap().1.clone();
+    let signature = authorization.rsplit("Signature=").next().unwrap().to_owned();
+    assert_eq!(signed.send_with(headers, Vec::new()).await.status(), 200);
+    let (_, logs) = server.stop();
+    assert!(logs.lines().count() > 20, "trace logging was on");
+    for (what, secret) in [
+        ("password", password),
+        ("token", token.as_str()),
+        ("access-key secret", account.secret.as_str()),
+        ("request signature", signature.as_str()),
+    ] {
+        assert!(!logs.contains(secret), "the {what} appears in the logs");
+    }
+}

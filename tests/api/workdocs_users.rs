@@ -712,7 +712,7 @@ async fn get_current_user_is_the_tokens_user_and_refuses_sigv4() {
 // ActivateUser, DeactivateUser
 
 #[tokio::test]
-async fn a_deactivated_users_token_stops_at_once_and_activation_restores_it() {
+async fn a_deactivated_users_tokens_stop_at_once_and_stay_revoked_after_activation() {
     let app = spawn_app().await;
     let alice = app.wd_user(&app.account, "alice").await;
     let me = Auth::Token(&alice.token);
@@ -755,7 +755,20 @@ async fn a_deactivated_users_token_stops_at_once_and_activation_restores_it() {
         assert!(body["User"]["ModifiedTimestamp"].as_f64().unwrap() >= modified_before);
     }
     assert_eq!(user_status(&app, &alice.id).await, "ACTIVE");
-    assert_eq!(app.wd(me, "GET", "/api/v1/me", None).await.0, 200);
+    // Tokens handed out before the deactivation stay revoked; a new one works.
+    assert_eq!(app.wd(me, "GET", "/api/v1/me", None).await.0, 404);
+    let revoked: i64 = sqlx::query_scalar("SELECT count(*) FROM wd_tokens WHERE user_id = $1 AND revoked_at IS NOT NULL")
+        .bind(&alice.id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(revoked, 1);
+    let account_id = AccountId::from_str(&app.account.account_id).unwrap();
+    let mut conn = app.pool.acquire().await.unwrap();
+    let fresh = grantd::workdocs::store::create_token(&mut conn, &account_id, &alice.id, chrono::Utc::now() + chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(app.wd(Auth::Token(&fresh), "GET", "/api/v1/me", None).await.0, 200);
 }
 
 #[tokio::test]
