@@ -186,17 +186,25 @@ where
     result
 }
 
+/// How to reach grantd's database: `DATABASE_URL`, or the embedded cluster.
+fn connect_options(
+    storage: &StorageSettings,
+    embedded: Option<PgConnectOptions>,
+) -> anyhow::Result<PgConnectOptions> {
+    Ok(match (&storage.database_url, embedded) {
+        (Some(url), _) => crate::db::options_from_url(url)?,
+        (None, Some(cluster)) => cluster.database(crate::db::EMBEDDED_DATABASE),
+        (None, None) => anyhow::bail!("no database: set DATABASE_URL or use the embedded cluster"),
+    })
+}
+
 /// The pool on grantd's database, created first if missing.
 async fn open_pool(
     storage: &StorageSettings,
     embedded: Option<PgConnectOptions>,
     size: u32,
 ) -> anyhow::Result<PgPool> {
-    let options = match (&storage.database_url, embedded) {
-        (Some(url), _) => crate::db::options_from_url(url)?,
-        (None, Some(cluster)) => cluster.database(crate::db::EMBEDDED_DATABASE),
-        (None, None) => anyhow::bail!("no database: set DATABASE_URL or use the embedded cluster"),
-    };
+    let options = connect_options(storage, embedded)?;
     crate::db::ensure_database(&options).await?;
     crate::db::pool(options, size).await
 }
@@ -206,8 +214,15 @@ async fn serve(
     settings: &ServeSettings,
     embedded: Option<PgConnectOptions>,
 ) -> anyhow::Result<()> {
-    let pool = open_pool(storage, embedded, settings.db_pool_size).await?;
+    let pool = open_pool(
+        storage,
+        embedded.clone(),
+        crate::db::system_pool_size(settings.db_pool_size),
+    )
+    .await?;
     crate::db::migrate(&pool).await?;
+    let tenant_pool =
+        crate::db::tenant::pool(connect_options(storage, embedded)?, settings.db_pool_size).await?;
     let master_key = MasterKey::load_or_create(storage.master_key.as_ref(), &storage.data_dir)?;
     tenancy::verify_master_key(&pool, &master_key).await?;
     let created = tenancy::ensure_default_account(&pool, &master_key).await?;
@@ -216,7 +231,8 @@ async fn serve(
         .with_context(|| format!("binding {}", settings.listen))?;
     let address = listener.local_addr()?;
     let state = AppState {
-        pool: pool.clone(),
+        system_pool: pool.clone(),
+        tenant_pool: tenant_pool.clone(),
         master_key,
         region: storage.region.clone(),
         max_body_bytes: settings.max_body_bytes,
@@ -243,6 +259,7 @@ async fn serve(
     let outbox = tokio::spawn(crate::workdocs::outbox::run(pool.clone(), mailer));
     app.run_until_stopped().await?;
     outbox.abort();
+    tenant_pool.close().await;
     pool.close().await;
     tracing::info!("grantd stopped");
     Ok(())

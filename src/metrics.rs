@@ -3,7 +3,7 @@
 //! database pool's gauges, read when scraped.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use sqlx::PgPool;
 use std::time::Duration;
@@ -13,9 +13,9 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
-    pool_size: IntGauge,
-    pool_idle: IntGauge,
-    pool_max: IntGauge,
+    pool_size: IntGaugeVec,
+    pool_idle: IntGaugeVec,
+    pool_max: IntGaugeVec,
 }
 
 impl Metrics {
@@ -41,7 +41,10 @@ impl Metrics {
             &["route", "method"],
         )
         .expect("valid metric");
-        let gauge = |name: &str, help: &str| IntGauge::new(name, help).expect("valid metric");
+        // By pool: `system` (grantd's own role) and `tenant` (row-level security).
+        let gauge = |name: &str, help: &str| {
+            IntGaugeVec::new(Opts::new(name, help), &["pool"]).expect("valid metric")
+        };
         let pool_size = gauge(
             "db_pool_connections",
             "Open database connections in the pool",
@@ -80,11 +83,19 @@ impl Metrics {
     }
 
     /// The text exposition, with the pool gauges read now.
-    pub fn render(&self, pool: &PgPool) -> String {
-        self.pool_size.set(i64::from(pool.size()));
-        self.pool_idle.set(pool.num_idle() as i64);
-        self.pool_max
-            .set(i64::from(pool.options().get_max_connections()));
+    pub fn render(&self, pools: &[(&str, &PgPool)]) -> String {
+        for (name, pool) in pools {
+            let labels = [*name];
+            self.pool_size
+                .with_label_values(&labels)
+                .set(i64::from(pool.size()));
+            self.pool_idle
+                .with_label_values(&labels)
+                .set(pool.num_idle() as i64);
+            self.pool_max
+                .with_label_values(&labels)
+                .set(i64::from(pool.options().get_max_connections()));
+        }
         let mut out = Vec::new();
         TextEncoder::new()
             .encode(&self.registry.gather(), &mut out)

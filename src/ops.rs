@@ -14,7 +14,7 @@ async fn healthz() -> HttpResponse {
 }
 
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    if crate::db::is_ready(&state.pool).await {
+    if crate::db::is_ready(&state.system_pool).await {
         HttpResponse::Ok().json(serde_json::json!({"status": "ready"}))
     } else {
         HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "not ready"}))
@@ -24,5 +24,8 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(&state.pool))
+        .body(state.metrics.render(&[
+            ("system", &state.system_pool),
+            ("tenant", &state.tenant_pool),
+        ]))
 }

@@ -142,7 +142,7 @@ pub(crate) async fn authenticate(
             entry
         }
         None => {
-            let record = find_access_key(&state.pool, &auth.access_key_id)
+            let record = find_access_key(&state.system_pool, &auth.access_key_id)
                 .await
                 .map_err(|e| ApiError::database(surface, e))?
                 .ok_or_else(|| reject(AuthFailure::UnknownAccessKey, surface))?;

@@ -2,6 +2,7 @@
 //! and the embedded migrations.
 
 pub mod embedded;
+pub mod tenant;
 
 use anyhow::Context as _;
 use secrecy::{ExposeSecret, SecretString};
@@ -59,15 +60,28 @@ pub async fn ensure_database(options: &PgConnectOptions) -> anyhow::Result<()> {
 /// How long startup keeps trying to reach a database that is starting or overloaded.
 const STARTUP_PATIENCE: Duration = Duration::from_secs(60);
 
+/// How many connections of a process's `size` go to its system pool (authentication,
+/// readiness, the e-mail worker): short queries, so fewer than the tenant pool's `size`.
+pub fn system_pool_size(size: u32) -> u32 {
+    (size / 2).max(2)
+}
+
+/// The pool of grantd's own role: migrations, authentication before a tenant is known,
+/// background work and admin commands. Request handlers use [`tenant::TenantConn`].
 pub async fn pool(options: PgConnectOptions, size: u32) -> anyhow::Result<PgPool> {
+    connect(pool_options(size), options).await
+}
+
+fn pool_options(size: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+}
+
+async fn connect(pool_options: PgPoolOptions, options: PgConnectOptions) -> anyhow::Result<PgPool> {
     let started = std::time::Instant::now();
     loop {
-        let attempt = PgPoolOptions::new()
-            .max_connections(size)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options.clone())
-            .await;
-        match attempt {
+        match pool_options.clone().connect_with(options.clone()).await {
             Ok(pool) => return Ok(pool),
             // A refused password or a missing database will not fix itself: stop now.
             Err(e @ sqlx::Error::Database(_)) => return Err(e).context("connecting to PostgreSQL"),

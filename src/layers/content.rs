@@ -109,13 +109,14 @@ pub async fn download(
         return Err(denied());
     }
     let db = |e| ApiError::database(Surface::Plain, e);
-    if grantee != layer.account_id.as_str() {
+    let zip = if grantee != layer.account_id.as_str() {
+        // The reviewed cross-tenant read (see `handlers::readable_version`).
         let grantee: AccountId = grantee.parse().map_err(|_| denied())?;
-        let organization = tenancy::organization_of(&state.pool, &grantee)
+        let organization = tenancy::organization_of(&state.system_pool, &grantee)
             .await
             .map_err(db)?;
         let granted = store::policy_grants(
-            &state.pool,
+            &state.system_pool,
             &layer,
             version,
             &grantee,
@@ -126,16 +127,17 @@ pub async fn download(
         if !granted {
             return Err(denied());
         }
-    }
-    let zip = store::get_zip(&state.pool, &layer, version)
-        .await
-        .map_err(db)?
-        .ok_or_else(|| {
-            ApiError::new(
-                Surface::Plain,
-                ErrorCode::ResourceNotFound,
-                "The resource you requested does not exist.",
-            )
-        })?;
+        store::get_zip(&state.system_pool, &layer, version).await
+    } else {
+        let mut conn = state.tenant(&layer.account_id).await.map_err(db)?;
+        store::get_zip(&mut *conn, &layer, version).await
+    };
+    let zip = zip.map_err(db)?.ok_or_else(|| {
+        ApiError::new(
+            Surface::Plain,
+            ErrorCode::ResourceNotFound,
+            "The resource you requested does not exist.",
+        )
+    })?;
     Ok(HttpResponse::Ok().content_type("application/zip").body(zip))
 }

@@ -16,6 +16,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
+
 use std::sync::LazyLock;
 
 const S: Surface = Surface::Lambda;
@@ -288,7 +289,8 @@ pub async fn publish(
         compatible_architectures: &architectures,
         content,
     };
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut conn = state.tenant(&caller.account_id).await.map_err(db)?;
+    let mut tx = conn.begin().await.map_err(db)?;
     let row = store::publish(&mut tx, &layer, &new).await.map_err(db)?;
     tx.commit().await.map_err(db)?;
     tracing::info!(layer = %layer.name, version = row.version, "published layer version");
@@ -306,9 +308,11 @@ async fn readable_version(
     version: i64,
 ) -> Result<HttpResponse, ApiError> {
     same_region(state, layer)?;
-    if layer.account_id != caller.account_id {
+    let row = if layer.account_id != caller.account_id {
+        // The one reviewed cross-tenant read: on grantd's own role, past row-level
+        // security, and only after the owner's policy granted it.
         let granted = store::policy_grants(
-            &state.pool,
+            &state.system_pool,
             layer,
             version,
             &caller.account_id,
@@ -319,9 +323,12 @@ async fn readable_version(
         if !granted {
             return Err(access_denied(caller, ACTION, &layer.version_arn(version)));
         }
-    }
-    let row = store::get_version(&state.pool, layer, version)
-        .await
+        store::get_version(&state.system_pool, layer, version).await
+    } else {
+        let mut conn = state.tenant(&caller.account_id).await.map_err(db)?;
+        store::get_version(&mut *conn, layer, version).await
+    };
+    let row = row
         .map_err(db)?
         .ok_or_else(|| err(ErrorCode::ResourceNotFound, NOT_FOUND))?;
     let location = content::location(req, state, layer, version, &caller.account_id);
@@ -371,8 +378,9 @@ pub async fn list_layers_or_find(
         architecture,
         limit,
     };
+    let mut conn = state.tenant(&signed.caller.account_id).await.map_err(db)?;
     let mut rows = store::latest_matching(
-        &state.pool,
+        &mut *conn,
         &signed.caller.account_id,
         &filter,
         after.as_deref(),
@@ -443,7 +451,8 @@ pub async fn list_versions(
         architecture,
         limit,
     };
-    let mut rows = store::versions(&state.pool, &layer, &filter, before)
+    let mut conn = state.tenant(&caller.account_id).await.map_err(db)?;
+    let mut rows = store::versions(&mut *conn, &layer, &filter, before)
         .await
         .map_err(db)?;
     let more = rows.len() as i64 > limit;
@@ -481,7 +490,8 @@ pub async fn delete_version(
         "lambda:DeleteLayerVersion",
         &layer.version_arn(version),
     )?;
-    store::delete_version(&state.pool, &layer, version)
+    let mut conn = state.tenant(&signed.caller.account_id).await.map_err(db)?;
+    store::delete_version(&mut *conn, &layer, version)
         .await
         .map_err(db)?;
     Ok(HttpResponse::NoContent().finish())
@@ -557,14 +567,15 @@ pub async fn add_permission(
         .get("RevisionId")
         .map(str::to_owned);
 
-    let mut tx = state.pool.begin().await.map_err(db)?;
-    let current = store::lock_policy(&mut tx, &layer, version)
+    let mut conn = state.tenant(&caller.account_id).await.map_err(db)?;
+    let mut tx = conn.begin().await.map_err(db)?;
+    let store::PolicyState {
+        revision: current,
+        statements: existing,
+    } = store::policy(&mut tx, &layer, version, true)
         .await
         .map_err(db)?
         .ok_or_else(|| version_missing(&layer, version))?;
-    let existing = store::statements(&mut *tx, &layer, version)
-        .await
-        .map_err(db)?;
     // A duplicate id wins over a stale revision (aws-wire.md §9 pins this order).
     if existing.iter().any(|(id, _)| id == sid) {
         return Err(err(
@@ -641,14 +652,14 @@ pub async fn get_policy(
         "lambda:GetLayerVersionPolicy",
         &layer.version_arn(version),
     )?;
-    let mut conn = state.pool.acquire().await.map_err(db)?;
-    let revision = store::policy_revision(&mut *conn, &layer, version)
+    let mut conn = state.tenant(&signed.caller.account_id).await.map_err(db)?;
+    let store::PolicyState {
+        revision,
+        statements,
+    } = store::policy(&mut conn, &layer, version, false)
         .await
         .map_err(db)?
         .ok_or_else(|| version_missing(&layer, version))?;
-    let statements = store::statements(&mut *conn, &layer, version)
-        .await
-        .map_err(db)?;
     let revision = match revision {
         Some(r) if !statements.is_empty() => r,
         _ => return Err(err(ErrorCode::ResourceNotFound, NO_POLICY)),
@@ -688,11 +699,13 @@ pub async fn remove_permission(
         .get("RevisionId")
         .map(str::to_owned);
 
-    let mut tx = state.pool.begin().await.map_err(db)?;
-    let current = store::lock_policy(&mut tx, &layer, version)
+    let mut conn = state.tenant(&caller.account_id).await.map_err(db)?;
+    let mut tx = conn.begin().await.map_err(db)?;
+    let current = store::policy(&mut tx, &layer, version, true)
         .await
         .map_err(db)?
-        .ok_or_else(|| version_missing(&layer, version))?;
+        .ok_or_else(|| version_missing(&layer, version))?
+        .revision;
     if let Some(given) = &given_revision {
         if current.map(|r| r.to_string()).as_deref() != Some(given.as_str()) {
             return Err(err(ErrorCode::PreconditionFailed, STALE_REVISION));

@@ -242,57 +242,53 @@ pub async fn delete_version(
     Ok(())
 }
 
-/// Locks the version row for a policy change and returns its current revision:
-/// `None` when the version does not exist, `Some(None)` when it never had a policy.
-pub async fn lock_policy(
+/// A version's policy as of one snapshot: its revision (`None` before the first statement)
+/// and its statements in insertion order, as stored JSON, with their ids.
+pub struct PolicyState {
+    pub revision: Option<Uuid>,
+    pub statements: Vec<(String, String)>,
+}
+
+/// The version's policy in one statement, so the revision and the statements always belong
+/// together; `None` when the version does not exist. With `lock`, the version row stays
+/// locked for a policy change until the caller's transaction ends.
+pub async fn policy(
     conn: &mut PgConnection,
     layer: &LayerRef,
     version: i64,
-) -> Result<Option<Option<Uuid>>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT policy_revision FROM layer_versions
-         WHERE account_id = $1 AND layer_name = $2 AND version = $3
-         FOR UPDATE",
-    )
-    .bind(&layer.account_id)
-    .bind(&layer.name)
-    .bind(version)
-    .fetch_optional(conn)
-    .await
-}
-
-/// The statements in insertion order, as stored JSON, with their ids.
-pub async fn statements(
-    db: impl PgExecutor<'_>,
-    layer: &LayerRef,
-    version: i64,
-) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT statement_id, statement_json FROM layer_version_statements
-         WHERE account_id = $1 AND layer_name = $2 AND version = $3
-         ORDER BY position",
-    )
-    .bind(&layer.account_id)
-    .bind(&layer.name)
-    .bind(version)
-    .fetch_all(db)
-    .await
-}
-
-pub async fn policy_revision(
-    db: impl PgExecutor<'_>,
-    layer: &LayerRef,
-    version: i64,
-) -> Result<Option<Option<Uuid>>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT policy_revision FROM layer_versions
-         WHERE account_id = $1 AND layer_name = $2 AND version = $3",
-    )
-    .bind(&layer.account_id)
-    .bind(&layer.name)
-    .bind(version)
-    .fetch_optional(db)
-    .await
+    lock: bool,
+) -> Result<Option<PolicyState>, sqlx::Error> {
+    const READ: &str = "SELECT v.policy_revision, s.statement_id, s.statement_json
+         FROM layer_versions v
+         LEFT JOIN layer_version_statements s
+           ON s.account_id = v.account_id AND s.layer_name = v.layer_name AND s.version = v.version
+         WHERE v.account_id = $1 AND v.layer_name = $2 AND v.version = $3
+         ORDER BY s.position";
+    const LOCK: &str = "SELECT v.policy_revision, s.statement_id, s.statement_json
+         FROM layer_versions v
+         LEFT JOIN layer_version_statements s
+           ON s.account_id = v.account_id AND s.layer_name = v.layer_name AND s.version = v.version
+         WHERE v.account_id = $1 AND v.layer_name = $2 AND v.version = $3
+         ORDER BY s.position
+         FOR UPDATE OF v";
+    let rows: Vec<(Option<Uuid>, Option<String>, Option<String>)> =
+        sqlx::query_as(if lock { LOCK } else { READ })
+            .bind(&layer.account_id)
+            .bind(&layer.name)
+            .bind(version)
+            .fetch_all(conn)
+            .await?;
+    let Some(revision) = rows.first().map(|row| row.0) else {
+        return Ok(None);
+    };
+    let statements = rows
+        .into_iter()
+        .filter_map(|(_, id, json)| Some((id?, json?)))
+        .collect();
+    Ok(Some(PolicyState {
+        revision,
+        statements,
+    }))
 }
 
 pub struct NewStatement<'a> {
@@ -302,17 +298,23 @@ pub struct NewStatement<'a> {
     pub json: &'a str,
 }
 
-/// Adds a statement and swaps in a new revision; the row must be locked by the caller.
+/// Adds a statement and swaps in a new revision, in one statement; the row must be locked
+/// by the caller.
 pub async fn add_statement(
     conn: &mut PgConnection,
     layer: &LayerRef,
     version: i64,
     statement: &NewStatement<'_>,
 ) -> Result<Uuid, sqlx::Error> {
+    let revision = Uuid::new_v4();
     sqlx::query(
-        "INSERT INTO layer_version_statements
-             (account_id, layer_name, version, statement_id, principal, organization_id, statement_json)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "WITH added AS (
+             INSERT INTO layer_version_statements
+                 (account_id, layer_name, version, statement_id, principal, organization_id, statement_json)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+         )
+         UPDATE layer_versions SET policy_revision = $8
+         WHERE account_id = $1 AND layer_name = $2 AND version = $3",
     )
     .bind(&layer.account_id)
     .bind(&layer.name)
@@ -321,50 +323,36 @@ pub async fn add_statement(
     .bind(statement.grantee.stored())
     .bind(statement.organization)
     .bind(statement.json)
-    .execute(&mut *conn)
+    .bind(revision)
+    .execute(conn)
     .await?;
-    bump_revision(conn, layer, version).await
+    Ok(revision)
 }
 
-/// Removes a statement and swaps in a new revision; false when there was no such statement.
+/// Removes a statement and swaps in a new revision, in one statement; `None` when there was
+/// no such statement (and nothing changed).
 pub async fn remove_statement(
     conn: &mut PgConnection,
     layer: &LayerRef,
     version: i64,
     statement_id: &str,
 ) -> Result<Option<Uuid>, sqlx::Error> {
-    let removed = sqlx::query(
-        "DELETE FROM layer_version_statements
-         WHERE account_id = $1 AND layer_name = $2 AND version = $3 AND statement_id = $4",
+    sqlx::query_scalar(
+        "WITH removed AS (
+             DELETE FROM layer_version_statements
+             WHERE account_id = $1 AND layer_name = $2 AND version = $3 AND statement_id = $4
+             RETURNING 1
+         )
+         UPDATE layer_versions SET policy_revision = $5
+         WHERE account_id = $1 AND layer_name = $2 AND version = $3
+           AND EXISTS (SELECT 1 FROM removed)
+         RETURNING policy_revision",
     )
     .bind(&layer.account_id)
     .bind(&layer.name)
     .bind(version)
     .bind(statement_id)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if removed == 0 {
-        return Ok(None);
-    }
-    bump_revision(conn, layer, version).await.map(Some)
-}
-
-async fn bump_revision(
-    conn: &mut PgConnection,
-    layer: &LayerRef,
-    version: i64,
-) -> Result<Uuid, sqlx::Error> {
-    let revision = Uuid::new_v4();
-    sqlx::query(
-        "UPDATE layer_versions SET policy_revision = $4
-         WHERE account_id = $1 AND layer_name = $2 AND version = $3",
-    )
-    .bind(&layer.account_id)
-    .bind(&layer.name)
-    .bind(version)
-    .bind(revision)
-    .execute(conn)
-    .await?;
-    Ok(revision)
+    .bind(Uuid::new_v4())
+    .fetch_optional(conn)
+    .await
 }

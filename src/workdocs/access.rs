@@ -116,19 +116,19 @@ pub struct Authorized {
 /// `need`: 403 `UnauthorizedOperationException`. Administrators may do anything in their
 /// own account.
 pub async fn authorize(
-    pool: &sqlx::PgPool,
+    conn: &mut sqlx::PgConnection,
     actor: &Actor,
     resource_id: &str,
     op: &str,
     need: Role,
 ) -> Result<Authorized, ApiError> {
-    let resource = load(pool, actor.account_id(), resource_id)
+    let resource = load(&mut *conn, actor.account_id(), resource_id)
         .await
         .map_err(db)?
         .ok_or_else(|| not_visible(actor, op))?;
     let role = match actor {
         Actor::Admin { .. } => Role::Owner,
-        Actor::User(user) => effective_role(pool, user, resource_id)
+        Actor::User(user) => effective_role(&mut *conn, user, resource_id)
             .await
             .map_err(db)?
             .ok_or_else(|| not_visible(actor, op))?,

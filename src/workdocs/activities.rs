@@ -187,8 +187,9 @@ async fn describe_activities(
         }
     }
     let resource_id = query.get("resourceId");
+    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
     if let Some(id) = resource_id {
-        authorize(&state.pool, actor, id, OP, Role::Viewer).await?;
+        authorize(&mut conn, actor, id, OP, Role::Viewer).await?;
     }
     // Scope: one resource (and, if asked, the sharing of the folders above it); else what
     // the user did or was a participant of; else (administrators) the organization.
@@ -225,7 +226,7 @@ async fn describe_activities(
     .bind(types)
     .bind(before)
     .bind(limit + 1)
-    .fetch_all(&state.pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
     let mut rows = rows;
@@ -246,7 +247,7 @@ async fn describe_activities(
         )
         .bind(actor.account_id())
         .bind(&user_ids)
-        .fetch_all(&state.pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(db)?
         .into_iter()
@@ -272,7 +273,7 @@ async fn describe_activities(
     )
     .bind(actor.account_id())
     .bind(&group_ids)
-    .fetch_all(&state.pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(db)?
     .into_iter()

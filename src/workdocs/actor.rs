@@ -165,7 +165,7 @@ async fn resolve_token(state: &AppState, token: &str) -> Result<UserActor, ApiEr
            AND u.status = 'ACTIVE'",
     )
     .bind(token_digest(token))
-    .fetch_optional(&state.pool)
+    .fetch_optional(&state.system_pool)
     .await
     .map_err(|e| ApiError::database(S, e))?;
     let (account_id, user_id, directory_id, username) = row.ok_or_else(not_authenticated)?;
@@ -180,7 +180,7 @@ async fn resolve_token(state: &AppState, token: &str) -> Result<UserActor, ApiEr
 async fn directory_of(state: &AppState, account: &AccountId) -> Result<String, ApiError> {
     sqlx::query_scalar("SELECT directory_id FROM directories WHERE account_id = $1")
         .bind(account)
-        .fetch_one(&state.pool)
+        .fetch_one(&state.system_pool)
         .await
         .map_err(|e| ApiError::database(S, e))
 }

@@ -113,13 +113,14 @@ async fn initiate_upload(
     let content_type = body.content_type.as_deref();
     let version_id = new_version_id();
     let actor = &wd.actor;
+    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
 
     let row: ResourceRow = match body.id.as_deref() {
         None => {
             let parent_id = parent_id.expect("validated");
             let name = body.name.as_deref().expect("validated");
             let parent = usable_parent(&state, actor, parent_id, OP).await?;
-            let mut tx = state.pool.begin().await.map_err(db)?;
+            let mut tx = conn.begin().await.map_err(db)?;
             let row: ResourceRow = sqlx::query_as(&format!(
                 "INSERT INTO wd_resources (account_id, resource_id, kind, parent_id, owner_id,
                      creator_id, name, version_id, version_status, content_type, size,
@@ -148,13 +149,13 @@ async fn initiate_upload(
             row
         }
         Some(id) => {
-            let document = authorize(&state.pool, actor, id, OP, Role::Contributor)
+            let document = authorize(&mut conn, actor, id, OP, Role::Contributor)
                 .await?
                 .resource;
             if document.is_folder() {
                 return Err(entity_not_exists(id));
             }
-            let mut tx = state.pool.begin().await.map_err(db)?;
+            let mut tx = conn.begin().await.map_err(db)?;
             let current = lock_row(&mut tx, actor, id)
                 .await
                 .map_err(db)?

@@ -179,7 +179,8 @@ async fn authorize_kind(
     need: Role,
     kind: Kind,
 ) -> Result<ResourceRow, ApiError> {
-    let authorized = authorize(&state.pool, actor, id, op, need).await?;
+    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
+    let authorized = authorize(&mut conn, actor, id, op, need).await?;
     if authorized.resource.kind != kind.as_str() {
         return Err(entity_not_exists(id));
     }
@@ -258,7 +259,8 @@ pub(super) async fn usable_parent(
 ) -> Result<ResourceRow, ApiError> {
     let parent =
         authorize_kind(state, actor, parent_id, op, Role::Contributor, Kind::Folder).await?;
-    check_can_hold(&state.pool, actor, op, parent_id).await?;
+    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
+    check_can_hold(&mut *conn, actor, op, parent_id).await?;
     Ok(parent)
 }
 
@@ -351,7 +353,8 @@ pub(super) async fn path(
     let names = fields.is_some_and(|f| f.split(',').any(|x| x == "NAME"));
     let actor = &wd.actor;
     let resource = authorize_kind(state, actor, id, op, Role::Viewer, kind).await?;
-    let links = chain(&state.pool, actor, id).await.map_err(db)?;
+    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
+    let links = chain(&mut *conn, actor, id).await.map_err(db)?;
     let sees_all = actor.user().is_none_or(|u| u.user_id == resource.owner_id);
     let top = if sees_all {
         0
@@ -420,7 +423,8 @@ pub(super) async fn update(
         _ => None,
     };
 
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
+    let mut tx = conn.begin().await.map_err(db)?;
     if target.is_some() {
         lock_tree(&mut tx, actor, &item.owner_id)
             .await
@@ -528,7 +532,8 @@ pub(super) async fn delete(
     let actor = &wd.actor;
     let item = authorize_kind(state, actor, id, op, Role::Coowner, kind).await?;
     refuse_special(&item)?;
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
+    let mut tx = conn.begin().await.map_err(db)?;
     lock_tree(&mut tx, actor, &item.owner_id)
         .await
         .map_err(db)?;
@@ -579,7 +584,8 @@ async fn create_folder(state: web::Data<AppState>, wd: WorkDocs) -> Result<HttpR
     );
     let actor = &wd.actor;
     let parent = usable_parent(&state, actor, &parent_id, OP).await?;
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
+    let mut tx = conn.begin().await.map_err(db)?;
     let row: ResourceRow = sqlx::query_as(&format!(
         "INSERT INTO wd_resources (account_id, resource_id, kind, parent_id, owner_id, creator_id, name)
          VALUES ($1, $2, 'FOLDER', $3, $4, $5, $6)
@@ -777,6 +783,7 @@ async fn describe_folder_contents(
         ("ASC", ">")
     };
     let rank = "(CASE kind WHEN 'FOLDER' THEN 0 ELSE 1 END)";
+    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
     let mut rows: Vec<ResourceRow> = sqlx::query_as(&format!(
         "SELECT {RESOURCE_COLUMNS} FROM wd_resources
          WHERE account_id = $1 AND {scope}
@@ -797,7 +804,7 @@ async fn describe_folder_contents(
     .bind(marker.as_ref().map(|m| m.modified_at))
     .bind(marker.as_ref().map(|m| m.id.as_str()))
     .bind(limit + 1)
-    .fetch_all(&state.pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
     let more = rows.len() as i64 > limit;
@@ -837,6 +844,7 @@ async fn describe_root_folders(
         None => 0,
         Some(m) => m.parse::<usize>().map_err(|_| super::bad_paging())?,
     };
+    let mut conn = state.tenant(wd.actor.account_id()).await.map_err(db)?;
     let rows: Vec<ResourceRow> = sqlx::query_as(&format!(
         "SELECT {RESOURCE_COLUMNS} FROM wd_resources
          WHERE account_id = $1 AND resource_id IN (
@@ -846,7 +854,7 @@ async fn describe_root_folders(
     ))
     .bind(&user.account_id)
     .bind(&user.user_id)
-    .fetch_all(&state.pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
     let end = skip.saturating_add(limit as usize);

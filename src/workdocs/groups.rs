@@ -72,6 +72,7 @@ async fn describe_groups(
         return Err(not_visible(actor, "DescribeGroups"));
     }
     let key = r#"(lower(name) COLLATE "C")"#;
+    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
     let mut rows: Vec<Sorted> = sqlx::query_as(&format!(
         "SELECT group_id, name, {key} AS sort_key FROM wd_groups
          WHERE account_id = $1 AND {} LIKE {} ESCAPE '\\'
@@ -86,7 +87,7 @@ async fn describe_groups(
     .bind(after.as_ref().map(|a| &a.0))
     .bind(after.as_ref().map(|a| &a.1))
     .bind(limit.saturating_add(1))
-    .fetch_all(&state.pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
     let next = next_page(&mut rows, limit, |r| (&r.sort_key, &r.group.group_id));
@@ -112,7 +113,7 @@ async fn create_group(state: web::Data<AppState>, wd: WorkDocs) -> Result<HttpRe
     v.required_str("name", body.name.as_deref(), 1, 256, Some(&SEARCH_QUERY));
     v.finish(S)?;
     let name = body.name.as_deref().expect("validated");
-    let mut conn = state.pool.acquire().await.map_err(db)?;
+    let mut conn = state.tenant(wd.actor.account_id()).await.map_err(db)?;
     let group = store::create_group(&mut conn, wd.actor.account_id(), name)
         .await
         .map_err(group_error)?;
@@ -150,7 +151,8 @@ async fn add_member(
     admin_only(&wd.actor, "AddGroupMember")?;
     member_labels(&path)?;
     let (group_id, user_id) = path.into_inner();
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut conn = state.tenant(wd.actor.account_id()).await.map_err(db)?;
+    let mut tx = conn.begin().await.map_err(db)?;
     store::add_group_member(&mut tx, wd.actor.account_id(), &group_id, &user_id)
         .await
         .map_err(group_error)?;
@@ -170,6 +172,7 @@ async fn remove_member(
     member_labels(&path)?;
     let (group_id, user_id) = path.into_inner();
     let account = wd.actor.account_id();
+    let mut conn = state.tenant(wd.actor.account_id()).await.map_err(db)?;
     let (group, user): (bool, bool) = sqlx::query_as(
         "SELECT EXISTS (SELECT 1 FROM wd_groups WHERE account_id = $1 AND group_id = $2),
                 EXISTS (SELECT 1 FROM wd_users WHERE account_id = $1 AND user_id = $3)",
@@ -177,7 +180,7 @@ async fn remove_member(
     .bind(account)
     .bind(&group_id)
     .bind(&user_id)
-    .fetch_one(&state.pool)
+    .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
     if !group {
@@ -192,7 +195,7 @@ async fn remove_member(
     .bind(account)
     .bind(&group_id)
     .bind(&user_id)
-    .execute(&state.pool)
+    .execute(&mut *conn)
     .await
     .map_err(db)?;
     tracing::info!(%group_id, %user_id, "group member removed");
@@ -219,12 +222,13 @@ async fn members(
     v.required_str("groupId", Some(path.as_str()), 1, 256, Some(&ids::ID));
     v.finish(S)?;
     let account = wd.actor.account_id();
+    let mut conn = state.tenant(wd.actor.account_id()).await.map_err(db)?;
     let exists: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM wd_groups WHERE account_id = $1 AND group_id = $2)",
     )
     .bind(account)
     .bind(path.as_str())
-    .fetch_one(&state.pool)
+    .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
     if !exists {
@@ -239,7 +243,7 @@ async fn members(
     )
     .bind(account)
     .bind(path.as_str())
-    .fetch_all(&state.pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
     let users: Vec<UserMetadata> = rows

@@ -32,6 +32,7 @@ async fn get_resources(
     v.finish(S)?;
     let (limit, after) = paging(&query, 100, 999)?;
     let actor = &request.actor;
+    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
     // Administrators name the user; a token user may only ask about themselves.
     let (user_id, directory_id) = match actor {
         Actor::User(u) => match query.get("userId") {
@@ -47,7 +48,7 @@ async fn get_resources(
             )
             .bind(actor.account_id())
             .bind(id)
-            .fetch_one(&state.pool)
+            .fetch_one(&mut *conn)
             .await
             .map_err(db)?;
             if !known {
@@ -76,7 +77,7 @@ async fn get_resources(
     .bind(&directory_id)
     .bind(after.as_deref())
     .bind(limit + 1)
-    .fetch_all(&state.pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
     let mut rows = rows;

@@ -155,7 +155,8 @@ async fn add_permissions(
             "Principals must list between 1 and {MAX_PRINCIPALS} principals."
         )));
     }
-    let authorized = authorize(&state.pool, actor, &path, OP, Role::Coowner).await?;
+    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
+    let authorized = authorize(&mut conn, actor, &path, OP, Role::Coowner).await?;
     let resource = authorized.resource;
     if resource.resource_state != "ACTIVE" {
         return Err(ApiError::new(
@@ -175,7 +176,7 @@ async fn add_permissions(
         .and_then(|n| n.email_message.clone())
         .unwrap_or_default();
 
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut tx = conn.begin().await.map_err(db)?;
     lock_and_bump(&mut tx, &resource, actor).await.map_err(db)?;
     let mut results = Vec::with_capacity(principals.len());
     for p in &principals {
@@ -451,7 +452,8 @@ async fn describe_permissions(
     v.optional_str("principalId", principal_filter, 1, 256, Some(&ID));
     v.finish(S)?;
     let (limit, after) = paging(&query, 100, 999)?;
-    let resource = authorize(&state.pool, &request.actor, &path, OP, Role::Viewer)
+    let mut conn = state.tenant(request.actor.account_id()).await.map_err(db)?;
+    let resource = authorize(&mut conn, &request.actor, &path, OP, Role::Viewer)
         .await?
         .resource;
 
@@ -463,7 +465,7 @@ async fn describe_permissions(
     ))
     .bind(request.actor.account_id())
     .bind(&resource.resource_id)
-    .fetch_all(&state.pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
 
@@ -542,7 +544,8 @@ async fn remove_permission(
     let kind = query.get("type");
     v.optional_enum("principalType", kind, PRINCIPAL_TYPES);
     v.finish(S)?;
-    let authorized = authorize(&state.pool, actor, &path.resource_id, OP, Role::Viewer).await?;
+    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
+    let authorized = authorize(&mut conn, actor, &path.resource_id, OP, Role::Viewer).await?;
     let removing_self = actor.user().is_some_and(|u| u.user_id == path.principal_id);
     if authorized.role < Role::Coowner && !removing_self {
         return Err(forbidden(actor, OP));
@@ -555,7 +558,7 @@ async fn remove_permission(
             "The owner's permission cannot be removed.",
         ));
     }
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut tx = conn.begin().await.map_err(db)?;
     lock_and_bump(&mut tx, &resource, actor).await.map_err(db)?;
     let removed: Option<String> = sqlx::query_scalar(
         "DELETE FROM wd_grants
@@ -602,10 +605,11 @@ async fn remove_all_permissions(
     let mut v = Violations::new();
     validate_resource_id(&path, &mut v);
     v.finish(S)?;
-    let resource = authorize(&state.pool, actor, &path, OP, Role::Coowner)
+    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
+    let resource = authorize(&mut conn, actor, &path, OP, Role::Coowner)
         .await?
         .resource;
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut tx = conn.begin().await.map_err(db)?;
     lock_and_bump(&mut tx, &resource, actor).await.map_err(db)?;
     let removed: Vec<(String, String)> = sqlx::query_as(
         "DELETE FROM wd_grants WHERE account_id = $1 AND resource_id = $2

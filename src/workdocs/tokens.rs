@@ -241,7 +241,7 @@ async fn login(
     )
     .bind(&organization)
     .bind(&username)
-    .fetch_optional(&state.pool)
+    .fetch_optional(&state.system_pool)
     .await
     .map_err(db)?;
     let stored = candidate.as_ref().and_then(|c| c.password_hash.clone());
@@ -256,7 +256,7 @@ async fn login(
         }
     };
     tracing::Span::current().record("user_id", user.user_id.as_str());
-    let mut conn = state.pool.acquire().await.map_err(db)?;
+    let mut conn = state.tenant(&user.account_id).await.map_err(db)?;
     let issued = issue(&mut conn, &user.account_id, &user.user_id, default_ttl())
         .await
         .map_err(db)?;
@@ -272,13 +272,14 @@ async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     token_only(&wd.actor, "RevokeToken")?;
     let token = bearer(&req).expect("a token user's request carries a token");
+    let mut conn = state.tenant(wd.actor.account_id()).await.map_err(db)?;
     sqlx::query(
         "UPDATE wd_tokens SET revoked_at = now()
          WHERE account_id = $1 AND token_digest = $2 AND revoked_at IS NULL",
     )
     .bind(wd.actor.account_id())
     .bind(token_digest(&token))
-    .execute(&state.pool)
+    .execute(&mut *conn)
     .await
     .map_err(db)?;
     tracing::info!(user_id = %wd.actor.principal(), "token revoked");

@@ -225,7 +225,8 @@ async fn create_user(state: web::Data<AppState>, wd: WorkDocs) -> Result<HttpRes
         storage_allocated: allocated,
         storage_type: storage_type.unwrap_or("UNLIMITED"),
     };
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
+    let mut tx = conn.begin().await.map_err(db)?;
     let row = match store::create_user(&mut tx, actor.account_id(), &new).await {
         Ok(row) => row,
         Err(StoreError::UsernameTaken(_)) => {
@@ -331,6 +332,7 @@ async fn describe_users(
         matches("surname"),
         matches("username"),
     );
+    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
     let mut rows: Vec<Sorted> = sqlx::query_as(&sql)
         .bind(actor.account_id())
         .bind(&ids)
@@ -339,7 +341,7 @@ async fn describe_users(
         .bind(after.as_ref().map(|a| &a.0))
         .bind(after.as_ref().map(|a| &a.1))
         .bind(limit + 1)
-        .fetch_all(&state.pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(db)?;
     let next = next_page(&mut rows, limit, |r| (&r.sort_key, &r.user.user_id));
@@ -370,7 +372,8 @@ async fn get_current_user(
 ) -> Result<HttpResponse, ApiError> {
     token_only(&wd.actor, "GetCurrentUser")?;
     let me = wd.actor.user().expect("token only");
-    let row = store::load_user(&state.pool, &me.account_id, &me.user_id)
+    let mut conn = state.tenant(wd.actor.account_id()).await.map_err(db)?;
+    let row = store::load_user(&mut *conn, &me.account_id, &me.user_id)
         .await
         .map_err(db)?
         .ok_or_else(not_authenticated)?;
@@ -388,6 +391,7 @@ async fn set_status(
 ) -> Result<UserRow, ApiError> {
     // Deactivation also revokes the user's tokens, so reactivating never revives a token
     // handed out before: one statement, so no request sees one without the other.
+    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
     let row: Option<UserRow> = sqlx::query_as(&format!(
         "WITH revoked AS (
              UPDATE wd_tokens SET revoked_at = now()
@@ -402,7 +406,7 @@ async fn set_status(
     .bind(actor.account_id())
     .bind(user_id)
     .bind(status)
-    .fetch_optional(&state.pool)
+    .fetch_optional(&mut *conn)
     .await
     .map_err(db)?;
     let row = row.ok_or_else(|| entity_not_exists(user_id))?;
@@ -507,6 +511,7 @@ async fn update_user(
     )?;
     let revoke_power = body.grant_poweruser_privileges.as_deref() == Some("FALSE");
     let (allocated, storage_type) = StorageRuleInput::resolve(body.storage_rule.as_ref());
+    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
     let row: Option<UserRow> = sqlx::query_as(&format!(
         "UPDATE wd_users
          SET given_name = COALESCE($3, given_name),
@@ -533,7 +538,7 @@ async fn update_user(
     .bind(storage_type)
     .bind(&body.time_zone_id)
     .bind(&body.locale)
-    .fetch_optional(&state.pool)
+    .fetch_optional(&mut *conn)
     .await
     .map_err(db)?;
     let row = row.ok_or_else(|| entity_not_exists(&path))?;

@@ -246,8 +246,17 @@ async fn no_secret_reaches_the_logs_even_at_trace_level() {
     assert_eq!(me.status(), 200);
     let signed = signed_request(&endpoint, &account, "GET", "/2018-10-31/layers");
     let headers = signed.sign();
-    let authorization = headers.iter().find(|(k, _)| k == "authorization").unwrap().1.clone();
-    let signature = authorization.rsplit("Signature=").next().unwrap().to_owned();
+    let authorization = headers
+        .iter()
+        .find(|(k, _)| k == "authorization")
+        .unwrap()
+        .1
+        .clone();
+    let signature = authorization
+        .rsplit("Signature=")
+        .next()
+        .unwrap()
+        .to_owned();
     assert_eq!(signed.send_with(headers, Vec::new()).await.status(), 200);
     let (_, logs) = server.stop();
     assert!(logs.lines().count() > 20, "trace logging was on");

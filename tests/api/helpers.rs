@@ -203,8 +203,17 @@ pub async fn spawn_app_with(settings: ServeSettings) -> TestApp {
         .await
         .unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let tenant_pool = grantd::db::tenant::pool(db.options.clone(), settings.db_pool_size)
+        .await
+        .unwrap();
     let state = AppState {
-        pool: pool.clone(),
+        system_pool: grantd::db::pool(
+            db.options.clone(),
+            grantd::db::system_pool_size(settings.db_pool_size),
+        )
+        .await
+        .unwrap(),
+        tenant_pool,
         master_key: key.clone(),
         region: REGION.into(),
         max_body_bytes: settings.max_body_bytes,

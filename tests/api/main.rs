@@ -9,6 +9,7 @@ mod layers;
 mod ops;
 mod process;
 mod race;
+mod row_security;
 mod sdk;
 mod signing;
 mod workdocs_folders;

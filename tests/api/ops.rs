@@ -72,6 +72,7 @@ async fn metrics_count_requests_by_route_template_and_status() {
         assert!(text.contains(line), "missing {line} in\n{text}");
     }
     assert!(text.contains("grantd_http_request_duration_seconds_bucket{method=\"GET\",route=\"/2018-10-31/layers\",le=\"0.005\"}"));
-    assert!(text.contains("grantd_db_pool_max_connections 4"));
-    assert!(text.contains("grantd_db_pool_connections "));
+    assert!(text.contains(r#"grantd_db_pool_max_connections{pool="tenant"} 4"#));
+    assert!(text.contains(r#"grantd_db_pool_max_connections{pool="system"} 2"#));
+    assert!(text.contains(r#"grantd_db_pool_connections{pool="tenant"} "#));
 }

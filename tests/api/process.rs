@@ -2,7 +2,7 @@
 
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, ChildStderr, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_grantd");
@@ -12,7 +12,9 @@ pub struct Grantd {
     pub child: Child,
     /// The JSON line `serve` printed once listening.
     pub started: serde_json::Value,
-    pub stderr: Option<ChildStderr>,
+    /// Everything logged on stderr, read as it comes so a chatty log never fills the pipe
+    /// and blocks the server.
+    logs: Option<std::thread::JoinHandle<String>>,
 }
 
 impl Grantd {
@@ -31,6 +33,13 @@ impl Grantd {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().map_err(|e| e.to_string())?;
+        let mut stderr = child.stderr.take().unwrap();
+        let logs = std::thread::spawn(move || {
+            use std::io::Read as _;
+            let mut logs = String::new();
+            let _ = stderr.read_to_string(&mut logs);
+            logs
+        });
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -39,18 +48,21 @@ impl Grantd {
             let _ = tx.send(line);
         });
         match rx.recv_timeout(Duration::from_secs(90)) {
-            Ok(line) if !line.trim().is_empty() => Ok(Grantd {
-                started: serde_json::from_str(&line).map_err(|e| format!("{e}: {line}"))?,
-                stderr: child.stderr.take(),
-                child,
-            }),
+            Ok(line) if !line.trim().is_empty() => {
+                let started = serde_json::from_str(&line).map_err(|e| format!("{e}: {line}"))?;
+                Ok(Grantd {
+                    started,
+                    logs: Some(logs),
+                    child,
+                })
+            }
             _ => {
                 let _ = child.kill();
-                let out = child.wait_with_output().map_err(|e| e.to_string())?;
+                let status = child.wait().map_err(|e| e.to_string())?;
                 Err(format!(
                     "grantd exited ({:?}) without starting: {}",
-                    out.status.code(),
-                    String::from_utf8_lossy(&out.stderr)
+                    status.code(),
+                    logs.join().unwrap_or_default()
                 ))
             }
         }
@@ -68,11 +80,11 @@ impl Grantd {
     pub fn stop(mut self) -> (std::process::ExitStatus, String) {
         self.signal(nix::sys::signal::Signal::SIGTERM);
         let status = self.child.wait().unwrap();
-        let mut logs = String::new();
-        if let Some(mut err) = self.stderr.take() {
-            use std::io::Read as _;
-            let _ = err.read_to_string(&mut logs);
-        }
+        let logs = self
+            .logs
+            .take()
+            .map(|t| t.join().unwrap_or_default())
+            .unwrap_or_default();
         (status, logs)
     }
 }

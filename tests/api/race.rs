@@ -6,7 +6,7 @@ use crate::process::{data_dir, Grantd};
 use serde_json::json;
 
 #[tokio::test]
-async fn concurrent_adds_with_one_revision_across_two_processes_have_one_winner() {
+async fn concurrent_adds_with_one_revision_across_three_processes_have_one_winner() {
     let app = spawn_app().await;
     let url = database_url(&app.database_name);
     let dir_a = data_dir();
@@ -21,23 +21,26 @@ async fn concurrent_adds_with_one_revision_across_two_processes_have_one_winner(
         a.started.get("DefaultAccount").is_none(),
         "the database already had accounts"
     );
-    let endpoints = [a.endpoint(), b.endpoint()];
+    // Three grantd processes on one database: two children and the test's own server.
+    let endpoints = [a.endpoint(), b.endpoint(), app.address.clone()];
 
     use base64::Engine as _;
     let zip = base64::engine::general_purpose::STANDARD.encode(EMPTY_ZIP);
-    publish(
-        &app,
-        &app.account,
-        "raced",
-        json!({"Content": {"ZipFile": zip}}),
-    )
-    .await;
 
-    const ROUNDS: usize = 5;
-    const WRITERS: usize = 24;
+    const ROUNDS: usize = 100;
+    const WRITERS: usize = 50;
     for round in 0..ROUNDS {
+        // A version per round keeps each policy far below its 20 KB limit.
+        publish(
+            &app,
+            &app.account,
+            "raced",
+            json!({"Content": {"ZipFile": zip}}),
+        )
+        .await;
+        let policy = format!("/2018-10-31/layers/raced/versions/{}/policy", round + 1);
         let seed = app
-            .signed(&app.account, "POST", "/2018-10-31/layers/raced/versions/1/policy")
+            .signed(&app.account, "POST", &policy)
             .json(&json!({"StatementId": format!("seed{round}"), "Action": "lambda:GetLayerVersion", "Principal": "*"}))
             .send()
             .await;
@@ -51,9 +54,9 @@ async fn concurrent_adds_with_one_revision_across_two_processes_have_one_winner(
                 .signed(
                     &app.account,
                     "POST",
-                    &format!("/2018-10-31/layers/raced/versions/1/policy?RevisionId={revision}"),
+                    &format!("{policy}?RevisionId={revision}"),
                 )
-                .to(&endpoints[i % 2])
+                .to(&endpoints[i % endpoints.len()])
                 .json(&json!({"StatementId": format!("r{round}w{i}"), "Action": "lambda:GetLayerVersion", "Principal": "123456789012"}));
             tasks.push(tokio::spawn(
                 async move { parts(builder.send().await).await },

@@ -757,18 +757,30 @@ async fn a_deactivated_users_tokens_stop_at_once_and_stay_revoked_after_activati
     assert_eq!(user_status(&app, &alice.id).await, "ACTIVE");
     // Tokens handed out before the deactivation stay revoked; a new one works.
     assert_eq!(app.wd(me, "GET", "/api/v1/me", None).await.0, 404);
-    let revoked: i64 = sqlx::query_scalar("SELECT count(*) FROM wd_tokens WHERE user_id = $1 AND revoked_at IS NOT NULL")
-        .bind(&alice.id)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let revoked: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM wd_tokens WHERE user_id = $1 AND revoked_at IS NOT NULL",
+    )
+    .bind(&alice.id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     assert_eq!(revoked, 1);
     let account_id = AccountId::from_str(&app.account.account_id).unwrap();
     let mut conn = app.pool.acquire().await.unwrap();
-    let fresh = grantd::workdocs::store::create_token(&mut conn, &account_id, &alice.id, chrono::Utc::now() + chrono::Duration::hours(1))
-        .await
-        .unwrap();
-    assert_eq!(app.wd(Auth::Token(&fresh), "GET", "/api/v1/me", None).await.0, 200);
+    let fresh = grantd::workdocs::store::create_token(
+        &mut conn,
+        &account_id,
+        &alice.id,
+        chrono::Utc::now() + chrono::Duration::hours(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        app.wd(Auth::Token(&fresh), "GET", "/api/v1/me", None)
+            .await
+            .0,
+        200
+    );
 }
 
 #[tokio::test]
