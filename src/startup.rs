@@ -67,7 +67,10 @@ impl Application {
     }
 }
 
-async fn unknown_operation(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+/// Unknown routes, and known paths with a method they do not serve (aws-wire.md §9).
+pub(crate) async fn unknown_operation(
+    req: HttpRequest,
+) -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::new(
         Surface::of(&req),
         ErrorCode::UnknownOperation,

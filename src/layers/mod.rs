@@ -97,16 +97,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/2018-10-31/layers", web::get().to(list_layers_or_find))
         .service(
             web::resource("/2018-10-31/layers/{LayerName}/versions")
+                .default_service(web::to(crate::startup::unknown_operation))
                 .route(web::get().to(list_versions))
                 .route(web::post().to(publish)),
         )
         .service(
             web::resource(VERSION)
+                .default_service(web::to(crate::startup::unknown_operation))
                 .route(web::get().to(get_version))
                 .route(web::delete().to(delete_version)),
         )
         .service(
             web::resource(format!("{VERSION}/policy"))
+                .default_service(web::to(crate::startup::unknown_operation))
                 .route(web::get().to(get_policy))
                 .route(web::post().to(add_permission)),
         )

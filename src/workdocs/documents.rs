@@ -25,6 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/documents", web::post().to(initiate_upload))
         .service(
             web::resource("/api/v1/documents/{DocumentId}")
+                .default_service(web::to(crate::startup::unknown_operation))
                 .route(web::get().to(get_document))
                 .route(web::patch().to(update_document))
                 .route(web::delete().to(delete_document)),

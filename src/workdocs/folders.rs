@@ -39,6 +39,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/folders", web::post().to(create_folder))
         .service(
             web::resource("/api/v1/folders/{FolderId}")
+                .default_service(web::to(crate::startup::unknown_operation))
                 .route(web::get().to(get_folder))
                 .route(web::patch().to(update_folder))
                 .route(web::delete().to(delete_folder)),

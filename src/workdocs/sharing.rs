@@ -33,6 +33,7 @@ static EMAIL: LazyLock<crate::aws::validation::Pattern> = LazyLock::new(|| {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/api/v1/resources/{ResourceId}/permissions")
+            .default_service(web::to(crate::startup::unknown_operation))
             .route(web::post().to(add_permissions))
             .route(web::get().to(describe_permissions))
             .route(web::delete().to(remove_all_permissions)),
@@ -560,11 +561,17 @@ async fn remove_permission(
     }
     let mut tx = conn.begin().await.map_err(db)?;
     lock_and_bump(&mut tx, &resource, actor).await.map_err(db)?;
-    let removed: Option<String> = sqlx::query_scalar(
+    // An invitation is stored under the invitee's user id; it may also be named by the
+    // e-mail address it was shared with (what AddResourcePermissions answered).
+    let removed: Option<(String, String)> = sqlx::query_as(
         "DELETE FROM wd_grants
-         WHERE account_id = $1 AND resource_id = $2 AND principal_id = $3
+         WHERE account_id = $1 AND resource_id = $2
+           AND (principal_id = $3
+                OR (principal_type = 'INVITE' AND strpos($3, '@') > 0 AND principal_id IN (
+                      SELECT user_id FROM wd_users
+                      WHERE account_id = $1 AND lower(email_address) = lower($3))))
            AND ($4::text IS NULL OR principal_type = $4)
-         RETURNING principal_type",
+         RETURNING principal_type, principal_id",
     )
     .bind(actor.account_id())
     .bind(&resource.resource_id)
@@ -573,8 +580,8 @@ async fn remove_permission(
     .fetch_optional(&mut *tx)
     .await
     .map_err(db)?;
-    if let Some(kind) = removed {
-        let (users, groups) = participants(&kind, &path.principal_id);
+    if let Some((kind, principal_id)) = removed {
+        let (users, groups) = participants(&kind, &principal_id);
         activity::record(
             &mut tx,
             actor,

@@ -13,6 +13,14 @@ async fn unknown_route_is_unknown_operation_with_a_json_body() {
         ("POST", "/2018-10-31/layers"),
         ("GET", "/2018-10-31/functions"),
         ("DELETE", "/api/v1/whatever"),
+        // Known paths, methods they do not serve: the same answer, not an empty 405.
+        ("PUT", "/2018-10-31/layers/l/versions"),
+        ("POST", "/2018-10-31/layers/l/versions/1"),
+        ("DELETE", "/2018-10-31/layers/l/versions/1/policy"),
+        ("PUT", "/api/v1/users"),
+        ("GET", "/api/v1/users/u/activation"),
+        ("POST", "/api/v1/folders/f"),
+        ("PUT", "/api/v1/resources/r/permissions"),
     ] {
         let res = app
             .http

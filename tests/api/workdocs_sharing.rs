@@ -135,6 +135,19 @@ async fn add_permissions_answers_each_principal_in_order_and_applies_the_valid_o
         activity_types(&app, &folder).await,
         vec!["FOLDER_SHARED"; 4]
     );
+
+    // The invitation is removed by the e-mail it was shared with, as by the invitee's id.
+    let (status, _, _) = app
+        .wd(
+            Auth::Token(&owner.token),
+            "DELETE",
+            &format!("{}/new.person%40example.org", perms(&folder)),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    expected.retain(|(id, _, _)| id != invitee);
+    assert_eq!(grants(&app, &folder).await, expected);
 }
 
 #[tokio::test]
