@@ -16,13 +16,17 @@ pub const TENANT_ROLE: &str = "grantd_tenant";
 /// A pool whose connections have all taken the tenant role. Opened after the migrations
 /// (which create the role), so a missing role fails the start, not each request.
 pub async fn pool(options: PgConnectOptions, size: u32) -> anyhow::Result<PgPool> {
-    let pool_options = super::pool_options(size).after_connect(|conn, _meta| {
-        Box::pin(async move {
-            conn.execute(format!("SET ROLE {TENANT_ROLE}").as_str())
-                .await?;
-            Ok(())
-        })
-    });
+    // No ping when a connection is handed out: setting the account is the first round trip
+    // of every checkout and tests the connection as well (see `TenantConn::acquire`).
+    let pool_options = super::pool_options(size)
+        .test_before_acquire(false)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute(format!("SET ROLE {TENANT_ROLE}").as_str())
+                    .await?;
+                Ok(())
+            })
+        });
     super::connect(pool_options, options).await
 }
 
@@ -32,12 +36,28 @@ pub struct TenantConn(PoolConnection<Postgres>);
 
 impl TenantConn {
     pub async fn acquire(pool: &PgPool, account: &AccountId) -> Result<TenantConn, sqlx::Error> {
-        let mut conn = pool.acquire().await?;
-        sqlx::query("SELECT set_config('grantd.account_id', $1, false)")
-            .bind(account.as_str())
-            .execute(&mut *conn)
-            .await?;
-        Ok(TenantConn(conn))
+        // A connection that broke while idle (the server restarted) fails here and is
+        // closed; every idle connection may have, so try past all of them.
+        let attempts = pool.options().get_max_connections() + 1;
+        let mut attempt = 1;
+        loop {
+            let mut conn = pool.acquire().await?;
+            let set = sqlx::query("SELECT set_config('grantd.account_id', $1, false)")
+                .bind(account.as_str())
+                .execute(&mut *conn)
+                .await;
+            match set {
+                Ok(_) => return Ok(TenantConn(conn)),
+                Err(e @ sqlx::Error::Database(_)) => return Err(e),
+                Err(e) => {
+                    conn.close_on_drop();
+                    if attempt >= attempts {
+                        return Err(e);
+                    }
+                    attempt += 1;
+                }
+            }
+        }
     }
 
     pub async fn begin(&mut self) -> Result<sqlx::Transaction<'_, Postgres>, sqlx::Error> {
