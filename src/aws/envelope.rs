@@ -18,11 +18,31 @@ use uuid::Uuid;
 pub struct RequestId(pub Uuid);
 
 pub fn too_large(surface: Surface, cap: usize) -> ApiError {
-    ApiError::new(
-        surface,
-        ErrorCode::RequestEntityTooLarge,
-        format!("Request must be smaller than {cap} bytes."),
-    )
+    too_large_for(surface, cap, None)
+}
+
+/// The 413 answer, naming the operation when the method and path tell it (as Lambda does:
+/// "... bytes for the PublishLayerVersion operation").
+fn too_large_for(surface: Surface, cap: usize, operation: Option<&str>) -> ApiError {
+    let message = match operation {
+        Some(op) => format!("Request must be smaller than {cap} bytes for the {op} operation"),
+        None => format!("Request must be smaller than {cap} bytes."),
+    };
+    ApiError::new(surface, ErrorCode::RequestEntityTooLarge, message)
+}
+
+/// The Lambda operations that take a request body, by method and path.
+fn lambda_body_operation(method: &actix_web::http::Method, path: &str) -> Option<&'static str> {
+    if method != actix_web::http::Method::POST {
+        return None;
+    }
+    let rest = path.strip_prefix("/2018-10-31/layers/")?;
+    let segments: Vec<&str> = rest.split('/').collect();
+    match segments.as_slice() {
+        [_, "versions"] => Some("PublishLayerVersion"),
+        [_, "versions", _, "policy"] => Some("AddLayerVersionPermission"),
+        _ => None,
+    }
 }
 
 pub async fn envelope(
@@ -50,7 +70,8 @@ pub async fn envelope(
     let cap = state.as_ref().map_or(usize::MAX, |s| s.max_body_bytes);
     let mut res = match declared {
         Some(len) if len > cap as u64 => {
-            let err = too_large(surface, cap);
+            let operation = lambda_body_operation(req.method(), req.path());
+            let err = too_large_for(surface, cap, operation);
             let res = err.error_response();
             req.into_response(res).map_into_right_body()
         }

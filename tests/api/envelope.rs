@@ -84,7 +84,9 @@ async fn a_declared_body_over_the_cap_is_refused_before_it_is_read() {
         .to_ascii_lowercase()
         .contains("x-amzn-errortype: requestentitytoolargeexception"));
     assert!(answer.contains(r#""__type":"RequestEntityTooLargeException""#));
-    assert!(answer.contains("Request must be smaller than 1024 bytes."));
+    assert!(answer.contains(
+        r#""message":"Request must be smaller than 1024 bytes for the PublishLayerVersion operation""#
+    ));
 }
 
 #[tokio::test]
