@@ -353,9 +353,11 @@ def final(args):
             lines.append(f"| {s['id']} | {fmt(d.get('statements_per_request'), 2)} | {fmt(d.get('exec_ms_per_request'), 3)} | {tops} |")
         lines.append("")
         lines.append("pgbench -M prepared sends BEGIN and COMMIT through the extended protocol, which "
-                     "pg_stat_statements does not count: its (a) transaction is the same six statements "
-                     "as grantd's. Not visible here either: sqlx pings (a Sync round trip) every pooled "
-                     "connection it hands out (`test_before_acquire`, on by default), once per acquire.")
+                     "pg_stat_statements does not count: its (a) is the same five statements as grantd's "
+                     "(the tenant's set_config, then BEGIN, one locked read, one write, COMMIT). Not visible "
+                     "here either: sqlx pings (a Sync round trip) every connection given back to its pool, "
+                     "and every connection of the system pool it hands out; the tenant pool skips the "
+                     "ping on checkout (its set_config is the first round trip).")
         lines.append("")
     prof = meta.get("profile")
     if prof:
