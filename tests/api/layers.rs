@@ -552,6 +552,73 @@ async fn list_layer_versions_pages_newest_first() {
 }
 
 #[tokio::test]
+async fn list_layer_versions_filters_by_runtime_and_architecture_and_bounds_max_items() {
+    let app = spawn_app().await;
+    for (runtimes, architectures) in [
+        (json!(["python3.12"]), json!(["x86_64"])),
+        (json!(["nodejs20.x"]), json!(["arm64"])),
+        (json!(["python3.12", "nodejs20.x"]), json!(["arm64"])),
+    ] {
+        let (status, _, body) = publish(
+            &app,
+            &app.account,
+            "f",
+            json!({"Content": {"ZipFile": b64(EMPTY_ZIP)}, "CompatibleRuntimes": runtimes,
+                   "CompatibleArchitectures": architectures}),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let versions = |body: &Value| -> Vec<i64> {
+        body["LayerVersions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["Version"].as_i64().unwrap())
+            .collect()
+    };
+    for (query, expected) in [
+        ("CompatibleRuntime=python3.12", vec![3, 1]),
+        ("CompatibleArchitecture=arm64", vec![3, 2]),
+        (
+            "CompatibleRuntime=nodejs20.x&CompatibleArchitecture=arm64",
+            vec![3, 2],
+        ),
+        (
+            "CompatibleRuntime=python3.12&CompatibleArchitecture=x86_64",
+            vec![1],
+        ),
+        ("CompatibleRuntime=java21", vec![]),
+    ] {
+        let (status, _, body) = call(
+            &app,
+            &app.account,
+            "GET",
+            &format!("/2018-10-31/layers/f/versions?{query}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{query}: {body}");
+        assert_eq!(versions(&body), expected, "{query}");
+    }
+    for (max_items, message) in [
+        ("0", "1 validation error detected: Value '0' at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1"),
+        ("51", "1 validation error detected: Value '51' at 'maxItems' failed to satisfy constraint: Member must have value less than or equal to 50"),
+    ] {
+        let (status, code, body) = call(
+            &app,
+            &app.account,
+            "GET",
+            &format!("/2018-10-31/layers/f/versions?MaxItems={max_items}"),
+            None,
+        )
+        .await;
+        assert_eq!((status, code.as_deref()), (400, Some("ValidationException")));
+        assert_eq!(body["message"], message);
+    }
+}
+
+#[tokio::test]
 async fn policy_lifecycle_matches_aws() {
     let app = spawn_app().await;
     publish_zip(&app, &app.account, "l").await;

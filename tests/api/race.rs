@@ -87,3 +87,67 @@ async fn concurrent_adds_with_one_revision_across_three_processes_have_one_winne
         .unwrap();
     assert_eq!(total as usize, 2 * ROUNDS);
 }
+
+#[tokio::test]
+async fn concurrent_removes_with_one_revision_have_one_winner() {
+    let app = spawn_app().await;
+    use base64::Engine as _;
+    let zip = base64::engine::general_purpose::STANDARD.encode(EMPTY_ZIP);
+    publish(
+        &app,
+        &app.account,
+        "shrinking",
+        json!({"Content": {"ZipFile": zip}}),
+    )
+    .await;
+    const WRITERS: usize = 30;
+    let policy = "/2018-10-31/layers/shrinking/versions/1/policy";
+    let mut revision = String::new();
+    for i in 0..WRITERS {
+        let res = app
+            .signed(&app.account, "POST", policy)
+            .json(&json!({"StatementId": format!("s{i}"), "Action": "lambda:GetLayerVersion", "Principal": "123456789012"}))
+            .send()
+            .await;
+        let (status, _, body) = parts(res).await;
+        assert_eq!(status, 201);
+        revision = body["RevisionId"].as_str().unwrap().to_owned();
+    }
+    let mut tasks = Vec::new();
+    for i in 0..WRITERS {
+        let builder = app.signed(
+            &app.account,
+            "DELETE",
+            &format!("{policy}/s{i}?RevisionId={revision}"),
+        );
+        tasks.push(tokio::spawn(
+            async move { parts(builder.send().await).await },
+        ));
+    }
+    let mut removed = 0;
+    for t in tasks {
+        let (status, code, _) = t.await.unwrap();
+        match status {
+            204 => removed += 1,
+            412 => assert_eq!(code.as_deref(), Some("PreconditionFailedException")),
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(removed, 1);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM layer_version_statements")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(left as usize, WRITERS - 1, "exactly one statement removed");
+    let stored: uuid::Uuid = sqlx::query_scalar(
+        "SELECT policy_revision FROM layer_versions WHERE layer_name = 'shrinking'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_ne!(
+        stored.to_string(),
+        revision,
+        "the winner swapped in a new revision"
+    );
+}
