@@ -19,13 +19,15 @@ BEGIN
         -- Another database on the same server made it first (roles are server-wide).
         WHEN duplicate_object OR unique_violation THEN NULL;
     END;
-    -- A superuser may SET ROLE to any role; anyone else needs to be a member.
-    IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
-       AND NOT pg_has_role(current_user, 'grantd_tenant', 'MEMBER') THEN
+    -- A superuser may SET ROLE to any role; anyone else needs a membership that allows it
+    -- (on PostgreSQL 16 and later the creator's automatic grant does not). If this user may
+    -- not grant it, an administrator must: grantd then stops at start with the reason.
+    IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
         BEGIN
             EXECUTE format('GRANT grantd_tenant TO %I', current_user);
         EXCEPTION
-            WHEN unique_violation THEN NULL;
+            WHEN OTHERS THEN
+                RAISE WARNING 'could not grant grantd_tenant to %: %', current_user, SQLERRM;
         END;
     END IF;
 END

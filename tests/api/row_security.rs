@@ -153,3 +153,53 @@ async fn a_pooled_connection_handed_to_another_tenant_sees_only_that_tenant() {
         assert_eq!(names, [expected]);
     }
 }
+
+/// What an operator's external database looks like: grantd's user is no superuser, only
+/// allowed to create its database and the tenant role. grantd must start, take the role on
+/// its request connections, and serve.
+#[tokio::test]
+async fn a_database_user_that_is_no_superuser_serves_under_row_level_security() {
+    use crate::helpers::{drop_database, signed_request, TestAccount};
+    use crate::process::{data_dir, Grantd};
+    use sqlx::Connection as _;
+
+    let role = format!("grantd_it_{}", uuid::Uuid::new_v4().simple());
+    let database = format!("{role}_db");
+    let admin_options = PgConnectOptions::from_str(&database_url("postgres")).unwrap();
+    let mut admin = sqlx::PgConnection::connect_with(&admin_options)
+        .await
+        .unwrap();
+    sqlx::query(&format!(
+        "CREATE ROLE {role} LOGIN NOSUPERUSER CREATEDB CREATEROLE"
+    ))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let mut url = url::Url::parse(&database_url(&database)).unwrap();
+    url.set_username(&role).unwrap();
+
+    let dir = data_dir();
+    let server = Grantd::serve(dir.path(), &[("DATABASE_URL", url.as_str())]).unwrap();
+    let account = TestAccount::from_json(&server.started["DefaultAccount"]);
+    let res = signed_request(&server.endpoint(), &account, "GET", "/2018-10-31/layers")
+        .send()
+        .await;
+    assert_eq!(res.status(), 200);
+    // Its request connections took the tenant role at connect (it would not have started
+    // otherwise); the role came from the migration, granted to this user.
+    let member: bool = sqlx::query_scalar("SELECT pg_has_role($1, 'grantd_tenant', 'MEMBER')")
+        .bind(&role)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert!(
+        member,
+        "the migration granted the tenant role to grantd's user"
+    );
+    let (status, _) = server.stop();
+    assert!(status.success());
+    drop_database(&database).await;
+    let _ = sqlx::query(&format!("DROP ROLE {role}"))
+        .execute(&mut admin)
+        .await;
+}
