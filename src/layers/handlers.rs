@@ -88,10 +88,12 @@ fn at_least_one(version: i64) -> Result<(), ApiError> {
 }
 
 fn access_denied(caller: &Caller, action: &str, resource: &str) -> ApiError {
+    // The caller's ARN is in the partition of the resource's (aws, aws-cn, aws-us-gov).
+    let partition = resource.split(':').nth(1).unwrap_or("aws");
     err(
         ErrorCode::AccessDenied,
         format!(
-            "User: arn:aws:iam::{}:root is not authorized to perform: {action} on resource: {resource} because no resource-based policy allows the {action} action",
+            "User: arn:{partition}:iam::{}:root is not authorized to perform: {action} on resource: {resource} because no resource-based policy allows the {action} action",
             caller.account_id
         ),
     )

@@ -10,13 +10,17 @@ use super::ids::ID;
 use super::model::{epoch, UserMetadata};
 use super::{db, encode_marker, invalid_argument, not_visible, paging, S};
 use crate::aws::query::QueryParams;
-use crate::aws::validation::Violations;
+use crate::aws::validation::{Pattern, Violations};
 use crate::aws::ApiError;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// The model's `ActivityNamesFilterType`: a comma-separated list of names.
+static ACTIVITY_TYPES_PATTERN: LazyLock<Pattern> = LazyLock::new(|| Pattern::new(r"[\w,]+"));
 
 pub const ACTIVITY_TYPES: &[&str] = &[
     "DOCUMENT_CHECKED_IN",
@@ -151,7 +155,13 @@ async fn describe_activities(
     );
     v.optional_str("resourceId", query.get("resourceId"), 1, 256, Some(&ID));
     v.optional_str("userId", query.get("userId"), 1, 256, Some(&ID));
-    v.optional_str("activityTypes", query.get("activityTypes"), 1, 1024, None);
+    v.optional_str(
+        "activityTypes",
+        query.get("activityTypes"),
+        1,
+        1024,
+        Some(&ACTIVITY_TYPES_PATTERN),
+    );
     v.finish(S)?;
     let (limit, after) = paging(&query, 100, 999)?;
     let before: Option<i64> = after

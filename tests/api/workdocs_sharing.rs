@@ -784,6 +784,23 @@ async fn describe_activities_filters_and_derives_indirect_activities() {
         (status, code.as_deref()),
         (400, Some("InvalidArgumentException"))
     );
+    // Outside the model's pattern `[\w,]+`: a constraint violation, in the Coral grammar.
+    let (status, code, body) = app
+        .wd(
+            Auth::Admin(&app.account),
+            "GET",
+            &format!("/api/v1/activities?organizationId={org}&activityTypes=FOLDER%20SHARED"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, code.as_deref()),
+        (400, Some("ValidationException"))
+    );
+    assert_eq!(
+        body["Message"],
+        "1 validation error detected: Value 'FOLDER SHARED' at 'activityTypes' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w,]+"
+    );
     let (_, _, paged) = app
         .wd(
             Auth::Admin(&app.account),
