@@ -67,27 +67,61 @@ pub const GRANT_MATCHES_USER: &str =
         OR (g.principal_type = 'ORGANIZATION' AND g.principal_id = $4)
         OR g.principal_type = 'ANONYMOUS')";
 
+/// The user's rank (1–4, see [`Role`]) on the resource `$2` whose chain is `chain`: OWNER of
+/// their own tree, else the highest grant on the resource or a folder above it. NULL when
+/// they cannot see it.
+const RANK: &str = "GREATEST(
+             (SELECT 4 FROM chain WHERE chain.owner_id = $3 LIMIT 1),
+             (SELECT max(CASE g.role WHEN 'VIEWER' THEN 1 WHEN 'CONTRIBUTOR' THEN 2 WHEN 'COOWNER' THEN 3 END)
+              FROM wd_grants g JOIN chain c ON g.account_id = $1 AND g.resource_id = c.resource_id
+              WHERE {GRANT_MATCHES_USER}))";
+
+fn rank_sql() -> String {
+    RANK.replace("{GRANT_MATCHES_USER}", GRANT_MATCHES_USER)
+}
+
 /// The user's effective role on a resource of their account, or `None` if they cannot see it.
 pub async fn effective_role(
     db: impl PgExecutor<'_>,
     user: &UserActor,
     resource_id: &str,
 ) -> Result<Option<Role>, sqlx::Error> {
-    let rank: Option<i32> = sqlx::query_scalar(&format!(
+    let rank: Option<i32> = sqlx::query_scalar(&format!("{CHAIN_CTE} SELECT {}", rank_sql()))
+        .bind(&user.account_id)
+        .bind(resource_id)
+        .bind(&user.user_id)
+        .bind(&user.directory_id)
+        .fetch_one(db)
+        .await?;
+    Ok(rank.and_then(Role::from_rank))
+}
+
+#[derive(sqlx::FromRow)]
+struct RankedResource {
+    #[sqlx(flatten)]
+    resource: ResourceRow,
+    rank: Option<i32>,
+}
+
+/// The resource and the user's role on it in one round trip: `None` when it does not exist.
+async fn load_with_role(
+    db: impl PgExecutor<'_>,
+    user: &UserActor,
+    resource_id: &str,
+) -> Result<Option<(ResourceRow, Option<Role>)>, sqlx::Error> {
+    let row: Option<RankedResource> = sqlx::query_as(&format!(
         "{CHAIN_CTE}
-         SELECT GREATEST(
-             (SELECT 4 FROM chain WHERE owner_id = $3 LIMIT 1),
-             (SELECT max(CASE g.role WHEN 'VIEWER' THEN 1 WHEN 'CONTRIBUTOR' THEN 2 WHEN 'COOWNER' THEN 3 END)
-              FROM wd_grants g JOIN chain c ON g.account_id = $1 AND g.resource_id = c.resource_id
-              WHERE {GRANT_MATCHES_USER}))"
+         SELECT {RESOURCE_COLUMNS}, {} AS rank FROM wd_resources
+         WHERE account_id = $1 AND resource_id = $2",
+        rank_sql()
     ))
     .bind(&user.account_id)
     .bind(resource_id)
     .bind(&user.user_id)
     .bind(&user.directory_id)
-    .fetch_one(db)
+    .fetch_optional(db)
     .await?;
-    Ok(rank.and_then(Role::from_rank))
+    Ok(row.map(|r| (r.resource, r.rank.and_then(Role::from_rank))))
 }
 
 pub async fn load(
@@ -122,16 +156,21 @@ pub async fn authorize(
     op: &str,
     need: Role,
 ) -> Result<Authorized, ApiError> {
-    let resource = load(&mut *conn, actor.account_id(), resource_id)
-        .await
-        .map_err(db)?
-        .ok_or_else(|| not_visible(actor, op))?;
-    let role = match actor {
-        Actor::Admin { .. } => Role::Owner,
-        Actor::User(user) => effective_role(&mut *conn, user, resource_id)
+    let (resource, role) = match actor {
+        Actor::Admin { .. } => {
+            let resource = load(&mut *conn, actor.account_id(), resource_id)
+                .await
+                .map_err(db)?
+                .ok_or_else(|| not_visible(actor, op))?;
+            (resource, Role::Owner)
+        }
+        Actor::User(user) => match load_with_role(&mut *conn, user, resource_id)
             .await
             .map_err(db)?
-            .ok_or_else(|| not_visible(actor, op))?,
+        {
+            Some((resource, Some(role))) => (resource, role),
+            _ => return Err(not_visible(actor, op)),
+        },
     };
     if role < need {
         return Err(forbidden(actor, op));
