@@ -80,22 +80,6 @@ fn rank_sql() -> String {
     RANK.replace("{GRANT_MATCHES_USER}", GRANT_MATCHES_USER)
 }
 
-/// The user's effective role on a resource of their account, or `None` if they cannot see it.
-pub async fn effective_role(
-    db: impl PgExecutor<'_>,
-    user: &UserActor,
-    resource_id: &str,
-) -> Result<Option<Role>, sqlx::Error> {
-    let rank: Option<i32> = sqlx::query_scalar(&format!("{CHAIN_CTE} SELECT {}", rank_sql()))
-        .bind(&user.account_id)
-        .bind(resource_id)
-        .bind(&user.user_id)
-        .bind(&user.directory_id)
-        .fetch_one(db)
-        .await?;
-    Ok(rank.and_then(Role::from_rank))
-}
-
 #[derive(sqlx::FromRow)]
 struct RankedResource {
     #[sqlx(flatten)]
