@@ -67,6 +67,11 @@ impl Application {
     }
 }
 
+/// A resource whose unserved methods answer like an unknown route, not with an empty 405.
+pub(crate) fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(unknown_operation))
+}
+
 /// Unknown routes, and known paths with a method they do not serve (aws-wire.md §9).
 pub(crate) async fn unknown_operation(
     req: HttpRequest,

@@ -16,7 +16,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
-
 use std::sync::LazyLock;
 
 const S: Surface = Surface::Lambda;

@@ -96,20 +96,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     const VERSION: &str = "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}";
     cfg.route("/2018-10-31/layers", web::get().to(list_layers_or_find))
         .service(
-            web::resource("/2018-10-31/layers/{LayerName}/versions")
-                .default_service(web::to(crate::startup::unknown_operation))
+            crate::startup::resource("/2018-10-31/layers/{LayerName}/versions")
                 .route(web::get().to(list_versions))
                 .route(web::post().to(publish)),
         )
         .service(
-            web::resource(VERSION)
-                .default_service(web::to(crate::startup::unknown_operation))
+            crate::startup::resource(VERSION)
                 .route(web::get().to(get_version))
                 .route(web::delete().to(delete_version)),
         )
         .service(
-            web::resource(format!("{VERSION}/policy"))
-                .default_service(web::to(crate::startup::unknown_operation))
+            crate::startup::resource(&format!("{VERSION}/policy"))
                 .route(web::get().to(get_policy))
                 .route(web::post().to(add_permission)),
         )

@@ -258,19 +258,18 @@ pub async fn policy(
     version: i64,
     lock: bool,
 ) -> Result<Option<PolicyState>, sqlx::Error> {
-    const READ: &str = "SELECT v.policy_revision, s.statement_id, s.statement_json
-         FROM layer_versions v
-         LEFT JOIN layer_version_statements s
-           ON s.account_id = v.account_id AND s.layer_name = v.layer_name AND s.version = v.version
-         WHERE v.account_id = $1 AND v.layer_name = $2 AND v.version = $3
-         ORDER BY s.position";
-    const LOCK: &str = "SELECT v.policy_revision, s.statement_id, s.statement_json
-         FROM layer_versions v
-         LEFT JOIN layer_version_statements s
-           ON s.account_id = v.account_id AND s.layer_name = v.layer_name AND s.version = v.version
-         WHERE v.account_id = $1 AND v.layer_name = $2 AND v.version = $3
-         ORDER BY s.position
-         FOR UPDATE OF v";
+    macro_rules! read {
+        () => {
+            "SELECT v.policy_revision, s.statement_id, s.statement_json
+             FROM layer_versions v
+             LEFT JOIN layer_version_statements s
+               ON s.account_id = v.account_id AND s.layer_name = v.layer_name AND s.version = v.version
+             WHERE v.account_id = $1 AND v.layer_name = $2 AND v.version = $3
+             ORDER BY s.position"
+        };
+    }
+    const READ: &str = read!();
+    const LOCK: &str = concat!(read!(), " FOR UPDATE OF v");
     let rows: Vec<(Option<Uuid>, Option<String>, Option<String>)> =
         sqlx::query_as(if lock { LOCK } else { READ })
             .bind(&layer.account_id)

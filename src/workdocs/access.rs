@@ -9,6 +9,7 @@ use super::{db, forbidden, not_visible};
 use crate::aws::ApiError;
 use crate::tenancy::AccountId;
 use sqlx::PgExecutor;
+use std::sync::LazyLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
@@ -76,9 +77,15 @@ const RANK: &str = "GREATEST(
               FROM wd_grants g JOIN chain c ON g.account_id = $1 AND g.resource_id = c.resource_id
               WHERE {GRANT_MATCHES_USER}))";
 
-fn rank_sql() -> String {
-    RANK.replace("{GRANT_MATCHES_USER}", GRANT_MATCHES_USER)
-}
+/// The resource `$2` with the rank of user `$3` (of organization `$4`) in account `$1`.
+static LOAD_WITH_RANK: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{CHAIN_CTE}
+         SELECT {RESOURCE_COLUMNS}, {} AS rank FROM wd_resources
+         WHERE account_id = $1 AND resource_id = $2",
+        RANK.replace("{GRANT_MATCHES_USER}", GRANT_MATCHES_USER)
+    )
+});
 
 #[derive(sqlx::FromRow)]
 struct RankedResource {
@@ -93,18 +100,13 @@ async fn load_with_role(
     user: &UserActor,
     resource_id: &str,
 ) -> Result<Option<(ResourceRow, Option<Role>)>, sqlx::Error> {
-    let row: Option<RankedResource> = sqlx::query_as(&format!(
-        "{CHAIN_CTE}
-         SELECT {RESOURCE_COLUMNS}, {} AS rank FROM wd_resources
-         WHERE account_id = $1 AND resource_id = $2",
-        rank_sql()
-    ))
-    .bind(&user.account_id)
-    .bind(resource_id)
-    .bind(&user.user_id)
-    .bind(&user.directory_id)
-    .fetch_optional(db)
-    .await?;
+    let row: Option<RankedResource> = sqlx::query_as(LOAD_WITH_RANK.as_str())
+        .bind(&user.account_id)
+        .bind(resource_id)
+        .bind(&user.user_id)
+        .bind(&user.directory_id)
+        .fetch_optional(db)
+        .await?;
     Ok(row.map(|r| (r.resource, r.rank.and_then(Role::from_rank))))
 }
 

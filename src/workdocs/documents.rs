@@ -24,8 +24,7 @@ use std::collections::BTreeMap;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/documents", web::post().to(initiate_upload))
         .service(
-            web::resource("/api/v1/documents/{DocumentId}")
-                .default_service(web::to(crate::startup::unknown_operation))
+            crate::startup::resource("/api/v1/documents/{DocumentId}")
                 .route(web::get().to(get_document))
                 .route(web::patch().to(update_document))
                 .route(web::delete().to(delete_document)),
@@ -120,7 +119,7 @@ async fn initiate_upload(
         None => {
             let parent_id = parent_id.expect("validated");
             let name = body.name.as_deref().expect("validated");
-            let parent = usable_parent(&state, actor, parent_id, OP).await?;
+            let parent = usable_parent(&mut conn, actor, parent_id, OP).await?;
             let mut tx = conn.begin().await.map_err(db)?;
             let row: ResourceRow = sqlx::query_as(&format!(
                 "INSERT INTO wd_resources (account_id, resource_id, kind, parent_id, owner_id,

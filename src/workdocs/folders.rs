@@ -38,8 +38,7 @@ use std::sync::LazyLock;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/folders", web::post().to(create_folder))
         .service(
-            web::resource("/api/v1/folders/{FolderId}")
-                .default_service(web::to(crate::startup::unknown_operation))
+            crate::startup::resource("/api/v1/folders/{FolderId}")
                 .route(web::get().to(get_folder))
                 .route(web::patch().to(update_folder))
                 .route(web::delete().to(delete_folder)),
@@ -173,15 +172,14 @@ pub(super) fn check_include_custom_metadata(query: &QueryParams) -> Result<(), A
 /// `id` for `op` with at least `need`, of the kind the operation names: a visible
 /// resource of the other kind does not exist as far as this operation is concerned.
 async fn authorize_kind(
-    state: &AppState,
+    conn: &mut PgConnection,
     actor: &Actor,
     id: &str,
     op: &str,
     need: Role,
     kind: Kind,
 ) -> Result<ResourceRow, ApiError> {
-    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
-    let authorized = authorize(&mut conn, actor, id, op, need).await?;
+    let authorized = authorize(conn, actor, id, op, need).await?;
     if authorized.resource.kind != kind.as_str() {
         return Err(entity_not_exists(id));
     }
@@ -253,14 +251,13 @@ async fn check_can_hold(
 /// The folder a new folder or document goes into: CONTRIBUTOR or more on it, and able to
 /// hold one.
 pub(super) async fn usable_parent(
-    state: &AppState,
+    conn: &mut PgConnection,
     actor: &Actor,
     parent_id: &str,
     op: &str,
 ) -> Result<ResourceRow, ApiError> {
     let parent =
-        authorize_kind(state, actor, parent_id, op, Role::Contributor, Kind::Folder).await?;
-    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
+        authorize_kind(conn, actor, parent_id, op, Role::Contributor, Kind::Folder).await?;
     check_can_hold(&mut *conn, actor, op, parent_id).await?;
     Ok(parent)
 }
@@ -317,7 +314,8 @@ pub(super) async fn get(
     check_resource_id(&mut v, kind, id);
     v.finish(S)?;
     check_include_custom_metadata(&QueryParams::parse(req.query_string()))?;
-    let row = authorize_kind(state, &wd.actor, id, op, Role::Viewer, kind).await?;
+    let mut conn = state.tenant(wd.actor.account_id()).await.map_err(db)?;
+    let row = authorize_kind(&mut conn, &wd.actor, id, op, Role::Viewer, kind).await?;
     Ok(HttpResponse::Ok().json(json!({ "Metadata": kind.metadata(row) })))
 }
 
@@ -353,8 +351,8 @@ pub(super) async fn path(
     let (limit, _) = paging(&query, 100, 999)?;
     let names = fields.is_some_and(|f| f.split(',').any(|x| x == "NAME"));
     let actor = &wd.actor;
-    let resource = authorize_kind(state, actor, id, op, Role::Viewer, kind).await?;
     let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
+    let resource = authorize_kind(&mut conn, actor, id, op, Role::Viewer, kind).await?;
     let links = chain(&mut *conn, actor, id).await.map_err(db)?;
     let sees_all = actor.user().is_none_or(|u| u.user_id == resource.owner_id);
     let top = if sees_all {
@@ -408,12 +406,13 @@ pub(super) async fn update(
     v.optional_enum("resourceState", body.resource_state.as_deref(), API_STATES);
     v.finish(S)?;
     let actor = &wd.actor;
-    let item = authorize_kind(state, actor, id, op, Role::Coowner, kind).await?;
+    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
+    let item = authorize_kind(&mut conn, actor, id, op, Role::Coowner, kind).await?;
     refuse_special(&item)?;
     let target = match body.parent_folder_id.as_deref() {
         Some(p) if Some(p) != item.parent_id.as_deref() => {
             let parent =
-                authorize_kind(state, actor, p, op, Role::Contributor, Kind::Folder).await?;
+                authorize_kind(&mut conn, actor, p, op, Role::Contributor, Kind::Folder).await?;
             if parent.owner_id != item.owner_id {
                 return Err(conflicting(
                     "A folder or document cannot be moved into another user's folders.",
@@ -424,7 +423,6 @@ pub(super) async fn update(
         _ => None,
     };
 
-    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
     let mut tx = conn.begin().await.map_err(db)?;
     if target.is_some() {
         lock_tree(&mut tx, actor, &item.owner_id)
@@ -531,9 +529,9 @@ pub(super) async fn delete(
     check_resource_id(&mut v, kind, id);
     v.finish(S)?;
     let actor = &wd.actor;
-    let item = authorize_kind(state, actor, id, op, Role::Coowner, kind).await?;
-    refuse_special(&item)?;
     let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
+    let item = authorize_kind(&mut conn, actor, id, op, Role::Coowner, kind).await?;
+    refuse_special(&item)?;
     let mut tx = conn.begin().await.map_err(db)?;
     lock_tree(&mut tx, actor, &item.owner_id)
         .await
@@ -584,8 +582,8 @@ async fn create_folder(state: web::Data<AppState>, wd: WorkDocs) -> Result<HttpR
         body.parent_folder_id.expect("validated"),
     );
     let actor = &wd.actor;
-    let parent = usable_parent(&state, actor, &parent_id, OP).await?;
     let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
+    let parent = usable_parent(&mut conn, actor, &parent_id, OP).await?;
     let mut tx = conn.begin().await.map_err(db)?;
     let row: ResourceRow = sqlx::query_as(&format!(
         "INSERT INTO wd_resources (account_id, resource_id, kind, parent_id, owner_id, creator_id, name)
@@ -760,7 +758,8 @@ async fn describe_folder_contents(
         _ => None,
     };
     let actor = &wd.actor;
-    let folder = authorize_kind(&state, actor, &path, OP, Role::Viewer, Kind::Folder).await?;
+    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
+    let folder = authorize_kind(&mut conn, actor, &path, OP, Role::Viewer, Kind::Folder).await?;
 
     let (scope, scope_value) = if folder.special.as_deref() == Some("RECYCLE_BIN") {
         (
@@ -784,7 +783,6 @@ async fn describe_folder_contents(
         ("ASC", ">")
     };
     let rank = "(CASE kind WHEN 'FOLDER' THEN 0 ELSE 1 END)";
-    let mut conn = state.tenant(actor.account_id()).await.map_err(db)?;
     let mut rows: Vec<ResourceRow> = sqlx::query_as(&format!(
         "SELECT {RESOURCE_COLUMNS} FROM wd_resources
          WHERE account_id = $1 AND {scope}

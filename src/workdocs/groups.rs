@@ -23,19 +23,15 @@ use serde_json::{json, Value};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/api/v1/groups")
-            .default_service(web::to(crate::startup::unknown_operation))
+        crate::startup::resource("/api/v1/groups")
             .route(web::get().to(describe_groups))
             .route(web::post().to(create_group)),
     )
     .service(
-        web::resource("/api/v1/groups/{GroupId}/members")
-            .default_service(web::to(crate::startup::unknown_operation))
-            .route(web::get().to(members)),
+        crate::startup::resource("/api/v1/groups/{GroupId}/members").route(web::get().to(members)),
     )
     .service(
-        web::resource("/api/v1/groups/{GroupId}/members/{UserId}")
-            .default_service(web::to(crate::startup::unknown_operation))
+        crate::startup::resource("/api/v1/groups/{GroupId}/members/{UserId}")
             .route(web::put().to(add_member))
             .route(web::delete().to(remove_member)),
     );

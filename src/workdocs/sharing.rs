@@ -32,8 +32,7 @@ static EMAIL: LazyLock<crate::aws::validation::Pattern> = LazyLock::new(|| {
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/api/v1/resources/{ResourceId}/permissions")
-            .default_service(web::to(crate::startup::unknown_operation))
+        crate::startup::resource("/api/v1/resources/{ResourceId}/permissions")
             .route(web::post().to(add_permissions))
             .route(web::get().to(describe_permissions))
             .route(web::delete().to(remove_all_permissions)),

@@ -23,15 +23,13 @@ use std::sync::LazyLock;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/api/v1/users")
-            .default_service(web::to(crate::startup::unknown_operation))
+        crate::startup::resource("/api/v1/users")
             .route(web::get().to(describe_users))
             .route(web::post().to(create_user)),
     )
     .route("/api/v1/me", web::get().to(get_current_user))
     .service(
-        web::resource("/api/v1/users/{UserId}/activation")
-            .default_service(web::to(crate::startup::unknown_operation))
+        crate::startup::resource("/api/v1/users/{UserId}/activation")
             .route(web::post().to(activate_user))
             .route(web::delete().to(deactivate_user)),
     )

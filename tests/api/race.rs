@@ -5,6 +5,22 @@ use crate::layers::{publish, EMPTY_ZIP};
 use crate::process::{data_dir, Grantd};
 use serde_json::json;
 
+type Answer = (u16, Option<String>, serde_json::Value);
+
+/// How many of the racing requests got `success`; every other one must be a 412.
+async fn winners(tasks: Vec<tokio::task::JoinHandle<Answer>>, success: u16) -> usize {
+    let mut won = 0;
+    for t in tasks {
+        let (status, code, _) = t.await.unwrap();
+        match status {
+            s if s == success => won += 1,
+            412 => assert_eq!(code.as_deref(), Some("PreconditionFailedException")),
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    won
+}
+
 #[tokio::test]
 async fn concurrent_adds_with_one_revision_across_three_processes_have_one_winner() {
     let app = spawn_app().await;
@@ -62,16 +78,7 @@ async fn concurrent_adds_with_one_revision_across_three_processes_have_one_winne
                 async move { parts(builder.send().await).await },
             ));
         }
-        let mut created = 0;
-        for t in tasks {
-            let (status, code, _) = t.await.unwrap();
-            match status {
-                201 => created += 1,
-                412 => assert_eq!(code.as_deref(), Some("PreconditionFailedException")),
-                other => panic!("unexpected status {other}"),
-            }
-        }
-        assert_eq!(created, 1, "round {round}");
+        assert_eq!(winners(tasks, 201).await, 1, "round {round}");
         let winners: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM layer_version_statements WHERE statement_id LIKE $1",
         )
@@ -124,16 +131,7 @@ async fn concurrent_removes_with_one_revision_have_one_winner() {
             async move { parts(builder.send().await).await },
         ));
     }
-    let mut removed = 0;
-    for t in tasks {
-        let (status, code, _) = t.await.unwrap();
-        match status {
-            204 => removed += 1,
-            412 => assert_eq!(code.as_deref(), Some("PreconditionFailedException")),
-            other => panic!("unexpected status {other}"),
-        }
-    }
-    assert_eq!(removed, 1);
+    assert_eq!(winners(tasks, 204).await, 1);
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM layer_version_statements")
         .fetch_one(&app.pool)
         .await
