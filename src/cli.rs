@@ -238,6 +238,7 @@ async fn serve(
         max_body_bytes: settings.max_body_bytes,
         metrics: crate::metrics::Metrics::new(),
         keys: Default::default(),
+        tokens: Default::default(),
         guard: Default::default(),
     };
     let app = Application::build(listener, state, settings)?;

@@ -20,6 +20,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Verified access keys and their derived signing keys (bounded, 30 s time-to-live).
     pub keys: KeyCache,
+    /// Resolved bearer tokens (bounded, 5 s time-to-live; revocation here is immediate).
+    pub tokens: crate::workdocs::token_cache::TokenCache,
     /// Limits on guessing passwords and tokens.
     pub guard: crate::workdocs::guard::Guard,
 }

@@ -91,28 +91,33 @@ pub const PUBLISH_RUNTIMES: &[&str] = &[
     "java8.al2",
 ];
 
+/// The Lambda routes, under one `/2018-10-31` scope (see `workdocs::routes`); the layer
+/// content route stays outside it.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use handlers::*;
-    const VERSION: &str = "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}";
-    cfg.route("/2018-10-31/layers", web::get().to(list_layers_or_find))
-        .service(
-            crate::startup::resource("/2018-10-31/layers/{LayerName}/versions")
-                .route(web::get().to(list_versions))
-                .route(web::post().to(publish)),
-        )
-        .service(
-            crate::startup::resource(VERSION)
-                .route(web::get().to(get_version))
-                .route(web::delete().to(delete_version)),
-        )
-        .service(
-            crate::startup::resource(&format!("{VERSION}/policy"))
-                .route(web::get().to(get_policy))
-                .route(web::post().to(add_permission)),
-        )
-        .route(
-            &format!("{VERSION}/policy/{{StatementId}}"),
-            web::delete().to(remove_permission),
-        )
-        .route(content::ROUTE, web::get().to(content::download));
+    const VERSION: &str = "/layers/{LayerName}/versions/{VersionNumber}";
+    cfg.service(
+        web::scope("/2018-10-31")
+            .route("/layers", web::get().to(list_layers_or_find))
+            .service(
+                crate::startup::resource("/layers/{LayerName}/versions")
+                    .route(web::get().to(list_versions))
+                    .route(web::post().to(publish)),
+            )
+            .service(
+                crate::startup::resource(VERSION)
+                    .route(web::get().to(get_version))
+                    .route(web::delete().to(delete_version)),
+            )
+            .service(
+                crate::startup::resource(&format!("{VERSION}/policy"))
+                    .route(web::get().to(get_policy))
+                    .route(web::post().to(add_permission)),
+            )
+            .route(
+                &format!("{VERSION}/policy/{{StatementId}}"),
+                web::delete().to(remove_permission),
+            ),
+    )
+    .route(content::ROUTE, web::get().to(content::download));
 }

@@ -59,7 +59,7 @@ pub const ACTIVITY_TYPES: &[&str] = &[
 ];
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/activities", web::get().to(describe_activities));
+    cfg.route("/activities", web::get().to(describe_activities));
 }
 
 #[derive(Debug, sqlx::FromRow)]

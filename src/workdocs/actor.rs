@@ -10,6 +10,7 @@ use crate::tenancy::AccountId;
 use actix_web::dev::Payload;
 use actix_web::web::{Bytes, Data};
 use actix_web::{FromRequest, HttpRequest};
+use chrono::{DateTime, Utc};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
@@ -87,8 +88,8 @@ pub fn bearer(req: &HttpRequest) -> Option<String> {
     (!token.is_empty()).then(|| token.to_owned())
 }
 
-pub fn token_digest(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
+pub fn token_digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 impl FromRequest for WorkDocs {
@@ -152,29 +153,37 @@ impl FromRequest for WorkDocs {
     }
 }
 
-/// The active user of an unexpired, unrevoked token; anything else is one answer.
+/// The active user of an unexpired, unrevoked token; anything else is one answer. A token
+/// resolved in the last few seconds comes from the cache ([`super::token_cache`]).
 async fn resolve_token(state: &AppState, token: &str) -> Result<UserActor, ApiError> {
     if token.len() > 8192 {
         return Err(not_authenticated());
     }
-    let row: Option<(AccountId, String, String, String)> = sqlx::query_as(
-        "SELECT u.account_id, u.user_id, u.directory_id, u.username
+    let digest = token_digest(token);
+    if let Some(user) = state.tokens.get(&digest) {
+        return Ok(user);
+    }
+    let row: Option<(AccountId, String, String, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT u.account_id, u.user_id, u.directory_id, u.username, t.expires_at
          FROM wd_tokens t
          JOIN wd_users u ON u.account_id = t.account_id AND u.user_id = t.user_id
          WHERE t.token_digest = $1 AND t.revoked_at IS NULL AND t.expires_at > now()
            AND u.status = 'ACTIVE'",
     )
-    .bind(token_digest(token))
+    .bind(&digest[..])
     .fetch_optional(&state.system_pool)
     .await
     .map_err(|e| ApiError::database(S, e))?;
-    let (account_id, user_id, directory_id, username) = row.ok_or_else(not_authenticated)?;
-    Ok(UserActor {
+    let (account_id, user_id, directory_id, username, expires_at) =
+        row.ok_or_else(not_authenticated)?;
+    let user = UserActor {
         account_id,
         user_id,
         directory_id,
         username,
-    })
+    };
+    state.tokens.insert(digest, user.clone(), expires_at);
+    Ok(user)
 }
 
 async fn directory_of(state: &AppState, account: &AccountId) -> Result<String, ApiError> {

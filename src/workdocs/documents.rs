@@ -22,15 +22,15 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/documents", web::post().to(initiate_upload))
+    cfg.route("/documents", web::post().to(initiate_upload))
         .service(
-            crate::startup::resource("/api/v1/documents/{DocumentId}")
+            crate::startup::resource("/documents/{DocumentId}")
                 .route(web::get().to(get_document))
                 .route(web::patch().to(update_document))
                 .route(web::delete().to(delete_document)),
         )
         .route(
-            "/api/v1/documents/{DocumentId}/path",
+            "/documents/{DocumentId}/path",
             web::get().to(get_document_path),
         );
 }

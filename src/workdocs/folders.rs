@@ -36,22 +36,19 @@ use sqlx::{PgConnection, PgExecutor};
 use std::sync::LazyLock;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/folders", web::post().to(create_folder))
+    cfg.route("/folders", web::post().to(create_folder))
         .service(
-            crate::startup::resource("/api/v1/folders/{FolderId}")
+            crate::startup::resource("/folders/{FolderId}")
                 .route(web::get().to(get_folder))
                 .route(web::patch().to(update_folder))
                 .route(web::delete().to(delete_folder)),
         )
         .route(
-            "/api/v1/folders/{FolderId}/contents",
+            "/folders/{FolderId}/contents",
             web::get().to(describe_folder_contents),
         )
-        .route(
-            "/api/v1/folders/{FolderId}/path",
-            web::get().to(get_folder_path),
-        )
-        .route("/api/v1/me/root", web::get().to(describe_root_folders));
+        .route("/folders/{FolderId}/path", web::get().to(get_folder_path))
+        .route("/me/root", web::get().to(describe_root_folders));
 }
 
 /// The same text as every other paging refusal (`super::paging`).

@@ -23,15 +23,13 @@ use serde_json::{json, Value};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        crate::startup::resource("/api/v1/groups")
+        crate::startup::resource("/groups")
             .route(web::get().to(describe_groups))
             .route(web::post().to(create_group)),
     )
+    .service(crate::startup::resource("/groups/{GroupId}/members").route(web::get().to(members)))
     .service(
-        crate::startup::resource("/api/v1/groups/{GroupId}/members").route(web::get().to(members)),
-    )
-    .service(
-        crate::startup::resource("/api/v1/groups/{GroupId}/members/{UserId}")
+        crate::startup::resource("/groups/{GroupId}/members/{UserId}")
             .route(web::put().to(add_member))
             .route(web::delete().to(remove_member)),
     );

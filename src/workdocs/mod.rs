@@ -17,6 +17,7 @@ pub mod outbox;
 mod resources;
 mod sharing;
 pub mod store;
+pub mod token_cache;
 pub mod tokens;
 mod users;
 
@@ -27,15 +28,20 @@ use actor::Actor;
 
 pub const S: Surface = Surface::WorkDocs;
 
+/// Every WorkDocs route, under one `/api/v1` scope: the router compares that prefix once
+/// instead of trying each route's pattern on Lambda paths (and the reverse for the Lambda
+/// scope). Paths inside are relative to it; unknown ones fall to the App's default.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    users::routes(cfg);
-    tokens::routes(cfg);
-    groups::routes(cfg);
-    folders::routes(cfg);
-    documents::routes(cfg);
-    sharing::routes(cfg);
-    resources::routes(cfg);
-    activities::routes(cfg);
+    cfg.service(web::scope("/api/v1").configure(|cfg| {
+        users::routes(cfg);
+        tokens::routes(cfg);
+        groups::routes(cfg);
+        folders::routes(cfg);
+        documents::routes(cfg);
+        sharing::routes(cfg);
+        resources::routes(cfg);
+        activities::routes(cfg);
+    }));
 }
 
 pub fn db(e: sqlx::Error) -> ApiError {

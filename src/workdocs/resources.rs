@@ -12,7 +12,7 @@ use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/resources", web::get().to(get_resources));
+    cfg.route("/resources", web::get().to(get_resources));
 }
 
 async fn get_resources(

@@ -32,13 +32,13 @@ static EMAIL: LazyLock<crate::aws::validation::Pattern> = LazyLock::new(|| {
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        crate::startup::resource("/api/v1/resources/{ResourceId}/permissions")
+        crate::startup::resource("/resources/{ResourceId}/permissions")
             .route(web::post().to(add_permissions))
             .route(web::get().to(describe_permissions))
             .route(web::delete().to(remove_all_permissions)),
     )
     .route(
-        "/api/v1/resources/{ResourceId}/permissions/{PrincipalId}",
+        "/resources/{ResourceId}/permissions/{PrincipalId}",
         web::delete().to(remove_permission),
     );
 }

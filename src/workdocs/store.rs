@@ -110,7 +110,7 @@ pub async fn create_token(
         "INSERT INTO wd_tokens (account_id, token_digest, user_id, expires_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(account)
-    .bind(super::actor::token_digest(&token))
+    .bind(&super::actor::token_digest(&token)[..])
     .bind(user_id)
     .bind(expires_at)
     .execute(conn)

@@ -25,8 +25,8 @@ use std::sync::LazyLock;
 use tokio::sync::Semaphore;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/grantd/login", web::post().to(login))
-        .route("/api/v1/grantd/token", web::delete().to(revoke));
+    cfg.route("/grantd/login", web::post().to(login))
+        .route("/grantd/token", web::delete().to(revoke));
 }
 
 /// How long a token lives unless asked otherwise.
@@ -272,16 +272,18 @@ async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     token_only(&wd.actor, "RevokeToken")?;
     let token = bearer(&req).expect("a token user's request carries a token");
+    let digest = token_digest(&token);
     let mut conn = state.tenant(wd.actor.account_id()).await.map_err(db)?;
     sqlx::query(
         "UPDATE wd_tokens SET revoked_at = now()
          WHERE account_id = $1 AND token_digest = $2 AND revoked_at IS NULL",
     )
     .bind(wd.actor.account_id())
-    .bind(token_digest(&token))
+    .bind(&digest[..])
     .execute(&mut *conn)
     .await
     .map_err(db)?;
+    state.tokens.forget(&digest);
     tracing::info!(user_id = %wd.actor.principal(), "token revoked");
     Ok(HttpResponse::NoContent().finish())
 }

@@ -23,17 +23,17 @@ use std::sync::LazyLock;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        crate::startup::resource("/api/v1/users")
+        crate::startup::resource("/users")
             .route(web::get().to(describe_users))
             .route(web::post().to(create_user)),
     )
-    .route("/api/v1/me", web::get().to(get_current_user))
+    .route("/me", web::get().to(get_current_user))
     .service(
-        crate::startup::resource("/api/v1/users/{UserId}/activation")
+        crate::startup::resource("/users/{UserId}/activation")
             .route(web::post().to(activate_user))
             .route(web::delete().to(deactivate_user)),
     )
-    .route("/api/v1/users/{UserId}", web::patch().to(update_user));
+    .route("/users/{UserId}", web::patch().to(update_user));
 }
 
 /// `SearchQueryType`: the whole Basic Multilingual Plane from space up.
@@ -410,6 +410,9 @@ async fn set_status(
     .await
     .map_err(db)?;
     let row = row.ok_or_else(|| entity_not_exists(user_id))?;
+    if status == "INACTIVE" {
+        state.tokens.forget_all();
+    }
     tracing::info!(user_id, status, "user status set");
     Ok(row)
 }

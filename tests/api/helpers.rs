@@ -219,6 +219,7 @@ pub async fn spawn_app_with(settings: ServeSettings) -> TestApp {
         max_body_bytes: settings.max_body_bytes,
         metrics: Metrics::new(),
         keys: Default::default(),
+        tokens: Default::default(),
         guard: Default::default(),
     };
     let app = Application::build(listener, state, &settings).unwrap();

@@ -1152,6 +1152,30 @@ async fn a_revoked_token_stops_working_at_once() {
 }
 
 #[tokio::test]
+async fn a_token_revoked_by_another_process_stops_working_within_the_cache_bound() {
+    let app = spawn_app().await;
+    let alice = app.wd_user(&app.account, "alice").await;
+    let me = Auth::Token(&alice.token);
+    let (status, _, _) = app.wd(me, "GET", "/api/v1/me", None).await;
+    assert_eq!(status, 200);
+    // Another grantd process revokes it: only the database knows.
+    let revoked = sqlx::query("UPDATE wd_tokens SET revoked_at = now() WHERE user_id = $1")
+        .bind(&alice.id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(revoked.rows_affected(), 1);
+    tokio::time::sleep(grantd::workdocs::token_cache::TTL + std::time::Duration::from_millis(500))
+        .await;
+    let body = refused(
+        app.wd(me, "GET", "/api/v1/me", None).await,
+        404,
+        "UnauthorizedResourceAccessException",
+    );
+    assert_eq!(body["Message"], NOT_AUTHENTICATED);
+}
+
+#[tokio::test]
 async fn an_expired_token_is_refused() {
     let app = spawn_app().await;
     let alice = app.wd_user(&app.account, "alice").await;
