@@ -4,6 +4,7 @@ run's results (JSON + Markdown) and the table printed at the end of bench/run.
 
   report.py wrk      --raw wrk.json --out scen.json --id ID [--expect 200 ...] [meta]
   report.py pgbench  --stdout pgbench.out --logs 'prefix*' --out scen.json --id ID [meta]
+  report.py oha      --raw oha.json --rate R --out scen.json --id ID [--expect 200 ...] [meta]
   report.py final    --dir OUT --json results.json --md results.md
 """
 
@@ -119,6 +120,52 @@ def wrk(args):
     print(json.dumps({k: out[k] for k in ("id", "rps", "p50_ms", "p99_ms", "errors", "wraps")}))
 
 
+def oha(args):
+    """An open-loop run: oha sends at a fixed arrival rate (-q) and, with
+    --latency-correction, times each request from when it was due, not from when a
+    connection was free to send it (no coordinated omission)."""
+    raw = load_json(args.raw)
+    if raw is None:
+        sys.exit(f"no oha result in {args.raw}")
+    summary, pct = raw["summary"], raw.get("latencyPercentiles", {})
+    statuses = {str(k): v for k, v in (raw.get("statusCodeDistribution") or {}).items()}
+    expected = set(str(s) for s in args.expect)
+    answered = sum(statuses.values())
+    expected_n = sum(v for k, v in statuses.items() if k in expected)
+    # oha stops the requests still in flight at the deadline; those are not failures.
+    socket = {k: v for k, v in (raw.get("errorDistribution") or {}).items()
+              if "deadline" not in k}
+
+    def ms(key):
+        v = pct.get(key)
+        return round(v * 1000, 3) if v is not None else None
+
+    out = {
+        "id": args.id,
+        "tool": "oha",
+        "offered_rps": args.rate,
+        "requests": answered,
+        "seconds": round(summary["total"], 3),
+        "rps": round(summary["requestsPerSec"], 1),
+        "p50_ms": ms("p50"),
+        "p90_ms": ms("p90"),
+        "p99_ms": ms("p99"),
+        "p999_ms": ms("p99.9"),
+        "max_ms": round(summary["slowest"] * 1000, 3) if summary.get("slowest") else None,
+        "statuses": statuses,
+        "expected_statuses": sorted(expected),
+        "non_2xx": sum(v for k, v in statuses.items() if not k.startswith("2")),
+        "expected_non_2xx": sum(v for k, v in statuses.items() if k in expected and not k.startswith("2")),
+        "errors": (answered - expected_n) + sum(socket.values()),
+        "socket_errors": socket,
+    }
+    out.update(common(args))
+    out["db"] = db_work(args, out["requests"])
+    out["cpu"] = cpu_work(args, out["requests"])
+    json.dump(out, open(args.out, "w"), indent=1)
+    print(json.dumps({k: out[k] for k in ("id", "offered_rps", "rps", "p50_ms", "p99_ms", "errors")}))
+
+
 def pgbench(args):
     text = open(args.stdout).read()
     tps = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", text)
@@ -163,6 +210,7 @@ ORDER = [
     "b.grantd", "b.pgbench", "b.moto",
     "c.grantd", "d.grantd",
     "e.inherited", "e.none", "e.inherited-deep", "e.inherited-1conn",
+    "e.inherited-open", "e.none-open", "e.inherited-deep-open",
 ]
 
 
@@ -211,8 +259,12 @@ def final(args):
         "b_grantd_over_pgbench": ratio(b_g, b_p),
         "b_grantd_over_moto": ratio(b_g, b_m),
     }
-    e_rows = [s for k, s in scen.items() if k.startswith("e.") and "1conn" not in k]
+    e_rows = [s for k, s in scen.items() if k.startswith("e.") and "1conn" not in k
+              and s.get("tool") != "oha"]
     e_p99_max = max((s["p99_ms"] for s in e_rows), default=None)
+    e_open = [s for k, s in scen.items() if k.startswith("e.") and s.get("tool") == "oha"]
+    e_open_p99 = max((s["p99_ms"] for s in e_open if s.get("p99_ms") is not None), default=None)
+    e_open_rate = min((s["offered_rps"] for s in e_open), default=None)
     e_1conn = [s for k, s in scen.items() if k.startswith("e.inherited-1conn")]
     e_1conn_p99 = max((s["p99_ms"] for s in e_1conn), default=None)
     targets = [
@@ -222,13 +274,17 @@ def final(args):
          "met": ratios["a_grantd_over_moto"] is not None and ratios["a_grantd_over_moto"] >= 10},
         {"target": "(b) grantd ≥ 0.5 × pgbench", "value": ratios["b_grantd_over_pgbench"],
          "met": ratios["b_grantd_over_pgbench"] is not None and ratios["b_grantd_over_pgbench"] >= 0.5},
-        {"target": "(e) p99 ≤ 5 ms at 16 connections (worst (e) row, every scale)", "value": e_p99_max,
-         "met": e_p99_max is not None and e_p99_max <= 5.0},
+        {"target": "(e) p99 ≤ 5 ms at the measured load: open loop, a fixed arrival rate "
+                   f"(lowest {fmt(e_open_rate, 0)}/s) over 16 connections (worst (e) row, every scale)",
+         "value": e_open_p99, "met": e_open_p99 is not None and e_open_p99 <= 5.0},
+        {"target": "(e) p99 ≤ 5 ms at saturation: 16 closed-loop connections (wrk) (worst (e) row, every scale)",
+         "value": e_p99_max, "met": e_p99_max is not None and e_p99_max <= 5.0},
         {"target": "(e) p99 ≤ 5 ms at 1 connection (worst scale)", "value": e_1conn_p99,
          "met": e_1conn_p99 is not None and e_1conn_p99 <= 5.0},
     ]
     growth = {}
-    for name in ("a.grantd", "e.inherited", "e.none", "e.inherited-deep", "e.inherited-1conn"):
+    for name in ("a.grantd", "e.inherited", "e.none", "e.inherited-deep", "e.inherited-1conn",
+                 "e.inherited-open", "e.none-open", "e.inherited-deep-open"):
         row = {}
         for scale in ("1x", "10x", "100x"):
             s = get(f"{name}@{scale}")
@@ -262,7 +318,7 @@ def final(args):
                  f"CPU busy with other work before the run: {meta.get('background_busy_pct', '?')} %. "
                  "The machine is shared with other builds: absolute numbers drift, the ratios are taken in one run.")
     lines.append("")
-    lines.append(f"Load: wrk {meta.get('wrk_version', '')}, {meta.get('connections', 16)} connections, "
+    lines.append(f"Load: wrk {meta.get('wrk_version', '')} and {meta.get('oha_version', 'oha')}, {meta.get('connections', 16)} connections, "
                  f"{meta.get('threads', 2)} threads, {meta.get('duration', 10)} s per scenario; "
                  f"pgbench {meta.get('connections', 16)} clients, 2 threads, -M prepared, same duration; "
                  f"PostgreSQL {meta.get('pg_version', '?')} (fsync={meta.get('fsync', '?')}, "
@@ -273,6 +329,12 @@ def final(args):
         lines.append("")
         lines.append(f"(e) measures **{meta['e_operation']}**. WorkDocs tree built through "
                      f"{meta.get('tree_built_with', '?')}.")
+    lines.append("")
+    lines.append("Rows named `-open` are open-loop: oha (`-q RATE --latency-correction`, 16 connections) "
+                 "offers a fixed arrival rate, half the closed-loop rate of the same scenario at the same "
+                 "scale, and times each request from when it was due. The other rows are closed-loop "
+                 "(wrk): each connection sends its next request when the last is answered, so they "
+                 "show the saturated rate, and their p99 is mostly queueing (16 requests in flight).")
     lines.append("")
     lines.append("| scenario | scale | requests/s | p50 ms | p99 ms | requests | non-2xx (expected) | errors | CPU µs/request: server + PostgreSQL (+ load generator) | notes |")
     lines.append("|---|---|---:|---:|---:|---:|---:|---:|---|---|")
@@ -289,6 +351,8 @@ def final(args):
         base, _, scale = s["id"].partition("@")
         non2xx = "–" if s.get("non_2xx") is None else f"{s['non_2xx']} ({s.get('expected_non_2xx', 0)})"
         notes = s.get("label", "")
+        if s.get("tool") == "oha":
+            notes += f" — offered {s['offered_rps']:.0f}/s"
         if s.get("wraps") and base.startswith("a."):
             notes += f" — request file wrapped {s['wraps']}×"
         c = s.get("cpu")
@@ -392,11 +456,15 @@ def main():
     w = sub.add_parser("wrk")
     w.add_argument("--raw", required=True)
     w.add_argument("--expect", nargs="+", default=["200"])
+    o = sub.add_parser("oha")
+    o.add_argument("--raw", required=True)
+    o.add_argument("--rate", type=float, required=True)
+    o.add_argument("--expect", nargs="+", default=["200"])
     g = sub.add_parser("pgbench")
     g.add_argument("--stdout", required=True)
     g.add_argument("--logs", required=True)
     g.add_argument("--duration", type=float, required=True)
-    for sp in (w, g):
+    for sp in (w, o, g):
         sp.add_argument("--out", required=True)
         sp.add_argument("--id", required=True)
         sp.add_argument("--pgss")
@@ -409,7 +477,7 @@ def main():
     f.add_argument("--json", required=True)
     f.add_argument("--md", required=True)
     args = p.parse_args()
-    {"wrk": wrk, "pgbench": pgbench, "final": final}[args.cmd](args)
+    {"wrk": wrk, "oha": oha, "pgbench": pgbench, "final": final}[args.cmd](args)
 
 
 if __name__ == "__main__":
