@@ -71,11 +71,18 @@ pub const GRANT_MATCHES_USER: &str =
 /// The user's rank (1–4, see [`Role`]) on the resource `$2` whose chain is `chain`: OWNER of
 /// their own tree, else the highest grant on the resource or a folder above it. NULL when
 /// they cannot see it.
+///
+/// The grants are looked up per folder of the chain by a correlated subquery, which the
+/// planner cannot turn into a join: each lookup is an index scan on (account, resource), so
+/// the cost follows the depth. As a join, a small tenant's plan scanned all its grants
+/// (bench/: 0.3 ms of 0.5 ms at 1,000 shares).
 const RANK: &str = "GREATEST(
              (SELECT 4 FROM chain WHERE chain.owner_id = $3 LIMIT 1),
-             (SELECT max(CASE g.role WHEN 'VIEWER' THEN 1 WHEN 'CONTRIBUTOR' THEN 2 WHEN 'COOWNER' THEN 3 END)
-              FROM wd_grants g JOIN chain c ON g.account_id = $1 AND g.resource_id = c.resource_id
-              WHERE {GRANT_MATCHES_USER}))";
+             (SELECT max((SELECT max(CASE g.role WHEN 'VIEWER' THEN 1 WHEN 'CONTRIBUTOR' THEN 2 WHEN 'COOWNER' THEN 3 END)
+                          FROM wd_grants g
+                          WHERE g.account_id = $1 AND g.resource_id = c.resource_id
+                            AND {GRANT_MATCHES_USER}))
+              FROM chain c))";
 
 /// The resource `$2` with the rank of user `$3` (of organization `$4`) in account `$1`.
 static LOAD_WITH_RANK: LazyLock<String> = LazyLock::new(|| {
