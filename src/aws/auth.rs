@@ -166,7 +166,7 @@ pub(crate) async fn authenticate(
         .access_key_id
         .parse()
         .map_err(|e: String| ApiError::internal(surface, e))?;
-    tracing::Span::current().record("account_id", entry.account_id.as_str());
+    super::envelope::log_account(req, &entry.account_id);
     Ok(Caller {
         account_id: entry.account_id.clone(),
         organization_id: entry.organization_id.clone(),

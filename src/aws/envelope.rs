@@ -3,12 +3,13 @@
 
 use super::error::{ApiError, ErrorCode, Surface};
 use crate::state::AppState;
+use crate::tenancy::AccountId;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_LENGTH};
 use actix_web::middleware::Next;
 use actix_web::web::Data;
-use actix_web::{HttpMessage, ResponseError};
+use actix_web::{HttpMessage, HttpRequest, ResponseError};
 use std::time::Instant;
 use tracing::Instrument as _;
 use uuid::Uuid;
@@ -16,6 +17,16 @@ use uuid::Uuid;
 /// The id of the request, also sent as `x-amzn-RequestId`.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestId(pub Uuid);
+
+/// The account a request acted for, once authentication knows it: named in the request's
+/// log line.
+#[derive(Debug, Clone)]
+struct LoggedAccount(AccountId);
+
+/// Names `account` in the request's log line (called where authentication succeeds).
+pub fn log_account(req: &HttpRequest, account: &AccountId) {
+    req.extensions_mut().insert(LoggedAccount(account.clone()));
+}
 
 pub fn too_large(surface: Surface, cap: usize) -> ApiError {
     too_large_for(surface, cap, None)
@@ -51,13 +62,10 @@ pub async fn envelope(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let request_id = Uuid::new_v4();
     req.extensions_mut().insert(RequestId(request_id));
-    let span = tracing::info_span!(
-        "request",
-        request_id = %request_id,
-        method = %req.method(),
-        route = tracing::field::Empty,
-        account_id = tracing::field::Empty,
-    );
+    // The span carries only what is known now: recording a field later makes the JSON
+    // formatter parse and rewrite the span's fields (a third of grantd's CPU per request
+    // went to logging that way). Method, route and account go in the closing line.
+    let span = tracing::info_span!("request", request_id = %request_id);
     let started = Instant::now();
     let state = req.app_data::<Data<AppState>>().cloned();
     let surface = Surface::of_path(req.path());
@@ -100,13 +108,19 @@ pub async fn envelope(
             elapsed,
         );
     }
-    span.record("route", route.as_str());
-    span.in_scope(|| {
-        tracing::info!(
-            status = status.as_u16(),
-            latency_ms = elapsed.as_secs_f64() * 1000.0,
-            "request finished"
-        )
-    });
+    if tracing::enabled!(tracing::Level::INFO) {
+        let extensions = res.request().extensions();
+        let account = extensions.get::<LoggedAccount>().map(|a| a.0.as_str());
+        span.in_scope(|| {
+            tracing::info!(
+                method = res.request().method().as_str(),
+                route = route.as_str(),
+                account_id = account,
+                status = status.as_u16(),
+                latency_ms = elapsed.as_secs_f64() * 1000.0,
+                "request finished"
+            )
+        });
+    }
     Ok(res)
 }

@@ -130,7 +130,7 @@ impl FromRequest for WorkDocs {
                     if signed.is_some_and(|c| c.account_id != user.account_id) {
                         return Err(not_authenticated());
                     }
-                    tracing::Span::current().record("account_id", user.account_id.as_str());
+                    crate::aws::envelope::log_account(&req, &user.account_id);
                     Actor::User(user)
                 }
                 (Some(caller), None) => {

@@ -183,7 +183,9 @@ async fn request_ids_appear_in_the_request_log_lines() {
         })
         .unwrap_or_else(|| panic!("no log line for request {id} in\n{logs}"));
     assert_eq!(line["fields"]["status"], 200);
-    assert_eq!(line["span"]["account_id"], account.account_id.as_str());
+    assert_eq!(line["fields"]["account_id"], account.account_id.as_str());
+    assert_eq!(line["fields"]["route"], "/2018-10-31/layers");
+    assert_eq!(line["fields"]["method"], "GET");
     assert!(!logs.contains(&account.secret));
 }
 
