@@ -118,8 +118,11 @@ pub fn run(mut cli: Cli) -> ExitCode {
         Command::Serve(_) => "info",
         _ => "warn",
     };
-    crate::telemetry::init(cli.storage.log_format, default_filter);
-    match dispatch(cli) {
+    let logs = crate::telemetry::init(cli.storage.log_format, default_filter);
+    let result = dispatch(cli);
+    // Queued log lines go out before the closing error message.
+    drop(logs);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("grantd: error: {e:#}");

@@ -40,7 +40,11 @@ fn shared_server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
         if std::env::var("TEST_LOG").is_ok() {
-            grantd::telemetry::init(Some(grantd::config::LogFormat::Pretty), "info");
+            // Kept for the life of the test process.
+            std::mem::forget(grantd::telemetry::init(
+                Some(grantd::config::LogFormat::Pretty),
+                "info",
+            ));
         }
         if let Ok(url) = std::env::var("DATABASE_URL") {
             let options = PgConnectOptions::from_str(&url).expect("DATABASE_URL is a valid URL");
