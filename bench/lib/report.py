@@ -262,9 +262,15 @@ def final(args):
     e_rows = [s for k, s in scen.items() if k.startswith("e.") and "1conn" not in k
               and s.get("tool") != "oha"]
     e_p99_max = max((s["p99_ms"] for s in e_rows), default=None)
-    e_open = [s for k, s in scen.items() if k.startswith("e.") and s.get("tool") == "oha"]
+    # (e) as the issue defines it: the reader whose grant is five folders up, and the user
+    # with no access. The 25-deep chain is the "deeper trees" of the growth study.
+    e_open = [s for k, s in scen.items() if s.get("tool") == "oha"
+              and k.split("@")[0] in ("e.inherited-open", "e.none-open")]
     e_open_p99 = max((s["p99_ms"] for s in e_open if s.get("p99_ms") is not None), default=None)
     e_open_rate = min((s["offered_rps"] for s in e_open), default=None)
+    e_deep_open = [s for k, s in scen.items() if k.startswith("e.inherited-deep-open")]
+    e_deep_open_p99 = max((s["p99_ms"] for s in e_deep_open if s.get("p99_ms") is not None),
+                          default=None)
     e_1conn = [s for k, s in scen.items() if k.startswith("e.inherited-1conn")]
     e_1conn_p99 = max((s["p99_ms"] for s in e_1conn), default=None)
     targets = [
@@ -275,8 +281,12 @@ def final(args):
         {"target": "(b) grantd ≥ 0.5 × pgbench", "value": ratios["b_grantd_over_pgbench"],
          "met": ratios["b_grantd_over_pgbench"] is not None and ratios["b_grantd_over_pgbench"] >= 0.5},
         {"target": "(e) p99 ≤ 5 ms at the measured load: open loop, a fixed arrival rate "
-                   f"({fmt(e_open_rate, 0)}/s) over 16 connections (worst (e) row, every scale)",
+                   f"({fmt(e_open_rate, 0)}/s) over 16 connections; grant 5 folders up and no "
+                   "access, worst row of every scale",
          "value": e_open_p99, "met": e_open_p99 is not None and e_open_p99 <= 5.0},
+        {"target": "(e) the same for the 25-deep chain (deeper trees, not part of (e) as the issue "
+                   "defines it)",
+         "value": e_deep_open_p99, "met": e_deep_open_p99 is not None and e_deep_open_p99 <= 5.0},
         {"target": "(e) p99 ≤ 5 ms at saturation: 16 closed-loop connections (wrk) (worst (e) row, every scale)",
          "value": e_p99_max, "met": e_p99_max is not None and e_p99_max <= 5.0},
         {"target": "(e) p99 ≤ 5 ms at 1 connection (worst scale)", "value": e_1conn_p99,
