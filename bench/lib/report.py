@@ -84,16 +84,35 @@ def db_work(args, requests):
     }
 
 
+def tally(statuses, expected, socket):
+    """The status and error counts every HTTP load generator's scenario reports."""
+    expected = set(str(s) for s in expected)
+    answered = sum(statuses.values())
+    expected_n = sum(v for k, v in statuses.items() if k in expected)
+    return {
+        "statuses": statuses,
+        "expected_statuses": sorted(expected),
+        "non_2xx": sum(v for k, v in statuses.items() if not k.startswith("2")),
+        "expected_non_2xx": sum(v for k, v in statuses.items() if k in expected and not k.startswith("2")),
+        "errors": (answered - expected_n) + sum(socket.values()),
+        "socket_errors": socket,
+    }
+
+
+def finish(args, out, shown):
+    """Adds the run's context, database and CPU work, writes the scenario, prints a line."""
+    out.update(common(args))
+    out["db"] = db_work(args, out["requests"])
+    out["cpu"] = cpu_work(args, out["requests"])
+    json.dump(out, open(args.out, "w"), indent=1)
+    print(json.dumps({k: out[k] for k in shown}))
+
+
 def wrk(args):
     raw = load_json(args.raw)
     if raw is None:
         sys.exit(f"no wrk result in {args.raw}")
     seconds = raw["duration_us"] / 1e6
-    expected = set(str(s) for s in args.expect)
-    statuses = raw.get("statuses", {})
-    answered = sum(statuses.values())
-    expected_n = sum(v for k, v in statuses.items() if k in expected)
-    socket = raw.get("socket_errors", {})
     out = {
         "id": args.id,
         "tool": "wrk",
@@ -105,19 +124,10 @@ def wrk(args):
         "p99_ms": raw["latency_us"]["p99"] / 1000,
         "p999_ms": raw["latency_us"]["p999"] / 1000,
         "max_ms": raw["latency_us"]["max"] / 1000,
-        "statuses": statuses,
-        "expected_statuses": sorted(expected),
-        "non_2xx": sum(v for k, v in statuses.items() if not k.startswith("2")),
-        "expected_non_2xx": sum(v for k, v in statuses.items() if k in expected and not k.startswith("2")),
-        "errors": (answered - expected_n) + sum(socket.values()),
-        "socket_errors": socket,
+        **tally(raw.get("statuses", {}), args.expect, raw.get("socket_errors", {})),
         "wraps": raw.get("wraps", 0),
     }
-    out.update(common(args))
-    out["db"] = db_work(args, out["requests"])
-    out["cpu"] = cpu_work(args, out["requests"])
-    json.dump(out, open(args.out, "w"), indent=1)
-    print(json.dumps({k: out[k] for k in ("id", "rps", "p50_ms", "p99_ms", "errors", "wraps")}))
+    finish(args, out, ("id", "rps", "p50_ms", "p99_ms", "errors", "wraps"))
 
 
 def oha(args):
@@ -129,9 +139,6 @@ def oha(args):
         sys.exit(f"no oha result in {args.raw}")
     summary, pct = raw["summary"], raw.get("latencyPercentiles", {})
     statuses = {str(k): v for k, v in (raw.get("statusCodeDistribution") or {}).items()}
-    expected = set(str(s) for s in args.expect)
-    answered = sum(statuses.values())
-    expected_n = sum(v for k, v in statuses.items() if k in expected)
     # oha stops the requests still in flight at the deadline; those are not failures.
     socket = {k: v for k, v in (raw.get("errorDistribution") or {}).items()
               if "deadline" not in k}
@@ -144,7 +151,7 @@ def oha(args):
         "id": args.id,
         "tool": "oha",
         "offered_rps": args.rate,
-        "requests": answered,
+        "requests": sum(statuses.values()),
         "seconds": round(summary["total"], 3),
         "rps": round(summary["requestsPerSec"], 1),
         "p50_ms": ms("p50"),
@@ -152,18 +159,9 @@ def oha(args):
         "p99_ms": ms("p99"),
         "p999_ms": ms("p99.9"),
         "max_ms": round(summary["slowest"] * 1000, 3) if summary.get("slowest") else None,
-        "statuses": statuses,
-        "expected_statuses": sorted(expected),
-        "non_2xx": sum(v for k, v in statuses.items() if not k.startswith("2")),
-        "expected_non_2xx": sum(v for k, v in statuses.items() if k in expected and not k.startswith("2")),
-        "errors": (answered - expected_n) + sum(socket.values()),
-        "socket_errors": socket,
+        **tally(statuses, args.expect, socket),
     }
-    out.update(common(args))
-    out["db"] = db_work(args, out["requests"])
-    out["cpu"] = cpu_work(args, out["requests"])
-    json.dump(out, open(args.out, "w"), indent=1)
-    print(json.dumps({k: out[k] for k in ("id", "offered_rps", "rps", "p50_ms", "p99_ms", "errors")}))
+    finish(args, out, ("id", "offered_rps", "rps", "p50_ms", "p99_ms", "errors"))
 
 
 def pgbench(args):
@@ -195,11 +193,7 @@ def pgbench(args):
         "expected_non_2xx": 0,
         "errors": (int(failed.group(1)) if failed else 0) + (aborted if not tps else 0),
     }
-    out.update(common(args))
-    out["db"] = db_work(args, out["requests"])
-    out["cpu"] = cpu_work(args, out["requests"])
-    json.dump(out, open(args.out, "w"), indent=1)
-    print(json.dumps({k: out[k] for k in ("id", "rps", "p50_ms", "p99_ms", "errors")}))
+    finish(args, out, ("id", "rps", "p50_ms", "p99_ms", "errors"))
 
 
 # ---------------------------------------------------------------------------------------
