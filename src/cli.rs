@@ -263,7 +263,7 @@ async fn serve(
     let outbox = tokio::spawn(crate::workdocs::outbox::run(pool.clone(), mailer));
     app.run_until_stopped().await?;
     outbox.abort();
-    tenant_pool.close().await;
+    tenant_pool.close();
     pool.close().await;
     tracing::info!("grantd stopped");
     Ok(())

@@ -2,10 +2,10 @@
 //! process): requests by route template and status, a latency histogram, and the
 //! database pool's gauges, read when scraped.
 
+use crate::db::PoolStatus;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
-use sqlx::PgPool;
 use std::time::Duration;
 
 #[derive(Clone)]
@@ -83,18 +83,19 @@ impl Metrics {
     }
 
     /// The text exposition, with the pool gauges read now.
-    pub fn render(&self, pools: &[(&str, &PgPool)]) -> String {
-        for (name, pool) in pools {
+    pub fn render(&self, pools: &[(&str, PoolStatus)]) -> String {
+        for (name, status) in pools {
             let labels = [*name];
+            let gauge = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
             self.pool_size
                 .with_label_values(&labels)
-                .set(i64::from(pool.size()));
+                .set(gauge(status.open));
             self.pool_idle
                 .with_label_values(&labels)
-                .set(pool.num_idle() as i64);
+                .set(gauge(status.idle));
             self.pool_max
                 .with_label_values(&labels)
-                .set(i64::from(pool.options().get_max_connections()));
+                .set(gauge(status.max));
         }
         let mut out = Vec::new();
         TextEncoder::new()

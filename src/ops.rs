@@ -25,7 +25,7 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(state.metrics.render(&[
-            ("system", &state.system_pool),
-            ("tenant", &state.tenant_pool),
+            ("system", crate::db::status(&state.system_pool)),
+            ("tenant", state.tenant_pool.status()),
         ]))
 }

@@ -2,7 +2,7 @@
 
 use crate::aws::key_cache::KeyCache;
 use crate::crypto::MasterKey;
-use crate::db::tenant::TenantConn;
+use crate::db::tenant::{TenantConn, TenantPool};
 use crate::metrics::Metrics;
 use crate::tenancy::AccountId;
 use sqlx::PgPool;
@@ -12,7 +12,7 @@ pub struct AppState {
     /// is known, readiness, and the one reviewed cross-account read (layer policies).
     pub system_pool: PgPool,
     /// Connections that see one tenant's rows only: everything a request does to its data.
-    pub tenant_pool: PgPool,
+    pub tenant_pool: TenantPool,
     pub master_key: MasterKey,
     /// The region in ARNs and the only one accepted in SigV4 scopes.
     pub region: String,

@@ -18,7 +18,7 @@ pub const EMBEDDED_DATABASE: &str = "grantd";
 
 /// How long a request waits for a pooled connection before it is answered with a 5xx;
 /// bounds every request while the database is down.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub fn options_from_url(url: &SecretString) -> anyhow::Result<PgConnectOptions> {
     PgConnectOptions::from_str(url.expose_secret())
@@ -72,6 +72,21 @@ pub async fn pool(options: PgConnectOptions, size: u32) -> anyhow::Result<PgPool
     connect(pool_options(size), options).await
 }
 
+/// Open, idle and allowed connections of a pool, for the metrics.
+pub struct PoolStatus {
+    pub open: usize,
+    pub idle: usize,
+    pub max: usize,
+}
+
+pub fn status(pool: &PgPool) -> PoolStatus {
+    PoolStatus {
+        open: pool.size() as usize,
+        idle: pool.num_idle(),
+        max: pool.options().get_max_connections() as usize,
+    }
+}
+
 fn pool_options(size: u32) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(size)
@@ -79,11 +94,21 @@ fn pool_options(size: u32) -> PgPoolOptions {
 }
 
 async fn connect(pool_options: PgPoolOptions, options: PgConnectOptions) -> anyhow::Result<PgPool> {
+    patiently(|| pool_options.clone().connect_with(options.clone())).await
+}
+
+/// Runs `attempt` until it succeeds, for up to [`STARTUP_PATIENCE`] while PostgreSQL is
+/// not reachable yet; a refused password or a missing database will not fix itself, so
+/// a database error stops at once.
+async fn patiently<T, F, Fut>(mut attempt: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
     let started = std::time::Instant::now();
     loop {
-        match pool_options.clone().connect_with(options.clone()).await {
-            Ok(pool) => return Ok(pool),
-            // A refused password or a missing database will not fix itself: stop now.
+        match attempt().await {
+            Ok(value) => return Ok(value),
             Err(e @ sqlx::Error::Database(_)) => return Err(e).context("connecting to PostgreSQL"),
             Err(e) if started.elapsed() >= STARTUP_PATIENCE => {
                 return Err(e).context("connecting to PostgreSQL")

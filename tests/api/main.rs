@@ -12,6 +12,7 @@ mod race;
 mod row_security;
 mod sdk;
 mod signing;
+mod tenant_pool;
 mod workdocs_folders;
 mod workdocs_helpers;
 mod workdocs_sdk;

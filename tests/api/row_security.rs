@@ -45,7 +45,7 @@ async fn a_tenant_connection_sees_only_its_own_rows_even_without_an_account_filt
         app.wd_user(account, &format!("{name}-user")).await;
     }
     let options = PgConnectOptions::from_str(&database_url(&app.database_name)).unwrap();
-    let pool = tenant::pool(options, 2).await.unwrap();
+    let pool = tenant::pool(options.clone(), 2).await.unwrap();
     let me = AccountId::from_str(&app.account.account_id).unwrap();
     let mut conn = TenantConn::acquire(&pool, &me).await.unwrap();
 
@@ -115,10 +115,17 @@ async fn a_tenant_connection_sees_only_its_own_rows_even_without_an_account_filt
     drop(conn);
 
     // A tenant-role connection whose account was never set sees nothing.
-    let mut bare = pool.acquire().await.unwrap();
+    let mut bare = {
+        use sqlx::{Connection as _, Executor as _};
+        let mut bare = sqlx::PgConnection::connect_with(&options).await.unwrap();
+        bare.execute(format!("SET ROLE {}", tenant::TENANT_ROLE).as_str())
+            .await
+            .unwrap();
+        bare
+    };
     for table in TENANT_TABLES {
         let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
-            .fetch_one(&mut *bare)
+            .fetch_one(&mut bare)
             .await
             .unwrap();
         assert_eq!(n, 0, "{table} without an account");

@@ -1,0 +1,107 @@
+//! The tenant pool gives connections back without a round trip, so what a dropped request
+//! leaves on its connection must still be dealt with: an open transaction's locks, and a
+//! statement still running when the next tenant gets the connection.
+
+use crate::helpers::{database_url, spawn_app};
+use grantd::db::tenant::{self, TenantConn};
+use grantd::tenancy::AccountId;
+use sqlx::postgres::PgConnectOptions;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+fn account(id: &str) -> AccountId {
+    AccountId::from_str(id).unwrap()
+}
+
+#[tokio::test]
+async fn a_transaction_dropped_open_releases_its_locks_without_the_connection_being_reused() {
+    let app = spawn_app().await;
+    app.wd_user(&app.account, "locked").await;
+    let options = PgConnectOptions::from_str(&database_url(&app.database_name)).unwrap();
+    let pool = tenant::pool(options, 1).await.unwrap();
+    let me = account(&app.account.account_id);
+
+    let mut conn = TenantConn::acquire(&pool, &me).await.unwrap();
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query("UPDATE wd_users SET given_name = 'uncommitted' WHERE username = 'locked'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    // What a cancelled request leaves: the transaction and the connection dropped, no
+    // COMMIT or ROLLBACK awaited.
+    drop(tx);
+    drop(conn);
+
+    // Nobody uses the pool again, yet the row is free for another session within moments.
+    let started = Instant::now();
+    let mut other = app.pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL lock_timeout = '5s'")
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let given: String =
+        sqlx::query_scalar("SELECT given_name FROM wd_users WHERE username = 'locked' FOR UPDATE")
+            .fetch_one(&mut *other)
+            .await
+            .expect("the dropped transaction's lock was released");
+    assert_ne!(
+        given, "uncommitted",
+        "the dropped transaction was rolled back"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    other.rollback().await.unwrap();
+
+    // And the connection went back to the pool, usable.
+    let mut again = tokio::time::timeout(Duration::from_secs(5), TenantConn::acquire(&pool, &me))
+        .await
+        .expect("the only connection came back to the pool")
+        .unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM wd_users WHERE username = 'locked'")
+        .fetch_one(&mut *again)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(pool.status().open, 1, "the same connection, not a new one");
+}
+
+#[tokio::test]
+async fn a_statement_cancelled_mid_flight_never_answers_the_next_tenant() {
+    let app = spawn_app().await;
+    let other = app.create_account(None).await;
+    app.wd_user(&app.account, "first").await;
+    app.wd_user(&other, "second").await;
+    let options = PgConnectOptions::from_str(&database_url(&app.database_name)).unwrap();
+    // One connection, so the second tenant gets the very connection the first one used.
+    let pool = tenant::pool(options, 1).await.unwrap();
+
+    let mut conn = TenantConn::acquire(&pool, &account(&app.account.account_id))
+        .await
+        .unwrap();
+    // The first tenant's query is still running on the server when its request is dropped.
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(200),
+        sqlx::query_scalar::<_, String>("SELECT username FROM wd_users, pg_sleep(1)")
+            .fetch_all(&mut *conn),
+    )
+    .await;
+    assert!(cancelled.is_err(), "the query was still running");
+    drop(conn);
+
+    let mut next = TenantConn::acquire(&pool, &account(&other.account_id))
+        .await
+        .unwrap();
+    let names: Vec<String> = sqlx::query_scalar("SELECT username FROM wd_users")
+        .fetch_all(&mut *next)
+        .await
+        .unwrap();
+    assert_eq!(
+        names,
+        ["second"],
+        "only the next tenant's rows, and none of the old answer"
+    );
+    let account_id: String = sqlx::query_scalar("SELECT current_setting('grantd.account_id')")
+        .fetch_one(&mut *next)
+        .await
+        .unwrap();
+    assert_eq!(account_id, other.account_id);
+}
