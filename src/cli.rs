@@ -224,8 +224,12 @@ async fn serve(
     )
     .await?;
     crate::db::migrate(&pool).await?;
-    let tenant_pool =
-        crate::db::tenant::pool(connect_options(storage, embedded)?, settings.db_pool_size).await?;
+    let tenant_pool = crate::db::tenant::pool(
+        connect_options(storage, embedded)?,
+        settings.db_pool_size,
+        crate::startup::workers(settings),
+    )
+    .await?;
     let master_key = MasterKey::load_or_create(storage.master_key.as_ref(), &storage.data_dir)?;
     tenancy::verify_master_key(&pool, &master_key).await?;
     let created = tenancy::ensure_default_account(&pool, &master_key).await?;

@@ -44,9 +44,7 @@ impl Application {
         .disable_signals()
         .shutdown_timeout(30)
         .listen(listener)?;
-        if let Some(workers) = settings.workers {
-            server = server.workers(workers);
-        }
+        server = server.workers(workers(settings));
         Ok(Application {
             port,
             server: server.run(),
@@ -65,6 +63,13 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// HTTP worker threads: as configured, else one per core (actix-web's own default).
+pub fn workers(settings: &ServeSettings) -> usize {
+    settings
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
 }
 
 /// A resource whose unserved methods answer like an unknown route, not with an empty 405.

@@ -17,6 +17,8 @@ use deadpool::managed::{self, Metrics, Object, PoolError, RecycleError, RecycleR
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection as _, Executor, PgConnection, Postgres, TransactionManager as _};
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The role tenant connections take; the migration creates it.
@@ -65,48 +67,91 @@ impl managed::Manager for Manager {
     }
 }
 
-/// A pool whose connections have all taken the tenant role.
+/// A pool whose connections have all taken the tenant role, in one shard per HTTP worker
+/// thread. Each worker runs its own single-threaded runtime, and a connection's socket
+/// belongs to the runtime that opened it: used from another worker, every answer from the
+/// server first wakes the owner's thread, which then wakes the user's. So a thread keeps to
+/// one shard, whose connections it opened itself.
 #[derive(Clone)]
-pub struct TenantPool(managed::Pool<Manager>);
+pub struct TenantPool(Arc<[managed::Pool<Manager>]>);
 
-/// Opens the pool and one connection, so a missing role (the migrations create it) or a
-/// refused login fails the start, not each request.
-pub async fn pool(options: PgConnectOptions, size: u32) -> anyhow::Result<TenantPool> {
-    let pool = managed::Pool::builder(Manager { options })
-        .max_size(size as usize)
-        .queue_mode(managed::QueueMode::Lifo)
-        .wait_timeout(Some(ACQUIRE_TIMEOUT))
-        .create_timeout(Some(ACQUIRE_TIMEOUT))
-        .recycle_timeout(Some(ACQUIRE_TIMEOUT))
-        .runtime(deadpool::Runtime::Tokio1)
-        .build()?;
-    super::patiently(|| async { pool.get().await.map(drop).map_err(into_sqlx) }).await?;
-    let weak = pool.weak();
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(REAP_EVERY).await;
-            let Some(pool) = weak.upgrade() else { return };
-            pool.retain(|_, metrics| {
-                metrics.last_used() < IDLE_TIMEOUT && metrics.age() < MAX_LIFETIME
-            });
-        }
-    });
-    Ok(TenantPool(pool))
+/// Opens the pool, `size` connections at most, in `shards` shards (one per HTTP worker;
+/// never more shards than connections), and one connection, so a missing role (the
+/// migrations create it) or a refused login fails the start, not each request.
+pub async fn pool(
+    options: PgConnectOptions,
+    size: u32,
+    shards: usize,
+) -> anyhow::Result<TenantPool> {
+    let size = size.max(1) as usize;
+    let shards = shards.clamp(1, size);
+    let pools = (0..shards)
+        .map(|i| {
+            // `size` spread as evenly as it divides: 16 over 3 shards is 6 + 5 + 5.
+            let max = size / shards + usize::from(i < size % shards);
+            managed::Pool::builder(Manager {
+                options: options.clone(),
+            })
+            .max_size(max)
+            .queue_mode(managed::QueueMode::Lifo)
+            .wait_timeout(Some(ACQUIRE_TIMEOUT))
+            .create_timeout(Some(ACQUIRE_TIMEOUT))
+            .recycle_timeout(Some(ACQUIRE_TIMEOUT))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+        })
+        .collect::<Result<Arc<[_]>, _>>()?;
+    // Opened on this thread's runtime, so not kept for a worker to use.
+    super::patiently(|| async { pools[0].get().await.map(Object::take).map_err(into_sqlx) })
+        .await?;
+    for pool in pools.iter() {
+        let weak = pool.weak();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(REAP_EVERY).await;
+                let Some(pool) = weak.upgrade() else { return };
+                pool.retain(|_, metrics| {
+                    metrics.last_used() < IDLE_TIMEOUT && metrics.age() < MAX_LIFETIME
+                });
+            }
+        });
+    }
+    Ok(TenantPool(pools))
+}
+
+/// Shards are dealt to threads in the order they first ask, so the HTTP workers, which
+/// start together, get one each.
+static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static SHARD: usize = NEXT_SHARD.fetch_add(1, Ordering::Relaxed);
 }
 
 impl TenantPool {
+    fn shard(&self) -> &managed::Pool<Manager> {
+        &self.0[SHARD.with(|s| *s) % self.0.len()]
+    }
+
     pub fn status(&self) -> PoolStatus {
-        let status = self.0.status();
-        PoolStatus {
-            open: status.size,
-            idle: status.available,
-            max: status.max_size,
+        let mut total = PoolStatus {
+            open: 0,
+            idle: 0,
+            max: 0,
+        };
+        for pool in self.0.iter() {
+            let status = pool.status();
+            total.open += status.size;
+            total.idle += status.available;
+            total.max += status.max_size;
         }
+        total
     }
 
     /// Closes the idle connections; connections in use close when given back.
     pub fn close(&self) {
-        self.0.close();
+        for pool in self.0.iter() {
+            pool.close();
+        }
     }
 }
 
@@ -131,10 +176,11 @@ impl TenantConn {
     ) -> Result<TenantConn, sqlx::Error> {
         // A connection that broke while idle (the server restarted) fails here and is
         // closed; every idle connection may have, so try past all of them.
-        let attempts = pool.0.status().max_size + 1;
+        let shard = pool.shard();
+        let attempts = shard.status().max_size + 1;
         let mut attempt = 1;
         loop {
-            let mut conn = TenantConn(Some(pool.0.get().await.map_err(into_sqlx)?));
+            let mut conn = TenantConn(Some(shard.get().await.map_err(into_sqlx)?));
             let set = sqlx::query("SELECT set_config('grantd.account_id', $1, false)")
                 .bind(account.as_str())
                 .execute(&mut *conn)

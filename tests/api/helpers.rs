@@ -207,9 +207,13 @@ pub async fn spawn_app_with(settings: ServeSettings) -> TestApp {
         .await
         .unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let tenant_pool = grantd::db::tenant::pool(db.options.clone(), settings.db_pool_size)
-        .await
-        .unwrap();
+    let tenant_pool = grantd::db::tenant::pool(
+        db.options.clone(),
+        settings.db_pool_size,
+        grantd::startup::workers(&settings),
+    )
+    .await
+    .unwrap();
     let state = AppState {
         system_pool: grantd::db::pool(
             db.options.clone(),

@@ -45,7 +45,7 @@ async fn a_tenant_connection_sees_only_its_own_rows_even_without_an_account_filt
         app.wd_user(account, &format!("{name}-user")).await;
     }
     let options = PgConnectOptions::from_str(&database_url(&app.database_name)).unwrap();
-    let pool = tenant::pool(options.clone(), 2).await.unwrap();
+    let pool = tenant::pool(options.clone(), 2, 1).await.unwrap();
     let me = AccountId::from_str(&app.account.account_id).unwrap();
     let mut conn = TenantConn::acquire(&pool, &me).await.unwrap();
 
@@ -145,7 +145,7 @@ async fn a_pooled_connection_handed_to_another_tenant_sees_only_that_tenant() {
     app.wd_user(&other, "second").await;
     let options = PgConnectOptions::from_str(&database_url(&app.database_name)).unwrap();
     // One connection, so the second tenant gets the very connection the first one used.
-    let pool = tenant::pool(options, 1).await.unwrap();
+    let pool = tenant::pool(options, 1, 1).await.unwrap();
     for (account, expected) in [
         (&app.account, "first"),
         (&other, "second"),

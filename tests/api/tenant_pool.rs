@@ -18,7 +18,7 @@ async fn a_transaction_dropped_open_releases_its_locks_without_the_connection_be
     let app = spawn_app().await;
     app.wd_user(&app.account, "locked").await;
     let options = PgConnectOptions::from_str(&database_url(&app.database_name)).unwrap();
-    let pool = tenant::pool(options, 1).await.unwrap();
+    let pool = tenant::pool(options, 1, 1).await.unwrap();
     let me = account(&app.account.account_id);
 
     let mut conn = TenantConn::acquire(&pool, &me).await.unwrap();
@@ -72,7 +72,7 @@ async fn a_statement_cancelled_mid_flight_never_answers_the_next_tenant() {
     app.wd_user(&other, "second").await;
     let options = PgConnectOptions::from_str(&database_url(&app.database_name)).unwrap();
     // One connection, so the second tenant gets the very connection the first one used.
-    let pool = tenant::pool(options, 1).await.unwrap();
+    let pool = tenant::pool(options, 1, 1).await.unwrap();
 
     let mut conn = TenantConn::acquire(&pool, &account(&app.account.account_id))
         .await
@@ -104,4 +104,23 @@ async fn a_statement_cancelled_mid_flight_never_answers_the_next_tenant() {
         .await
         .unwrap();
     assert_eq!(account_id, other.account_id);
+}
+
+#[tokio::test]
+async fn the_pool_size_is_shared_out_over_the_shards_and_never_exceeded() {
+    let app = spawn_app().await;
+    let options = PgConnectOptions::from_str(&database_url(&app.database_name)).unwrap();
+    for (size, shards) in [(16, 3), (5, 2), (1, 4)] {
+        let pool = tenant::pool(options.clone(), size, shards).await.unwrap();
+        assert_eq!(pool.status().max, size as usize, "{size} over {shards}");
+    }
+    // One connection in all: a second checkout on the same thread waits for the first.
+    let pool = tenant::pool(options, 1, 4).await.unwrap();
+    let me = account(&app.account.account_id);
+    let held = TenantConn::acquire(&pool, &me).await.unwrap();
+    let waiting = tokio::time::timeout(Duration::from_millis(300), TenantConn::acquire(&pool, &me));
+    assert!(waiting.await.is_err(), "no second connection was opened");
+    drop(held);
+    TenantConn::acquire(&pool, &me).await.unwrap();
+    assert_eq!(pool.status().open, 1);
 }
