@@ -11,6 +11,9 @@ time its live threads waited for a CPU (/proc/<pid>/task/*/schedstat).
 Cluster: the live postmaster and backends the same way, plus the postmaster's reaped
 children (cutime + cstime), which holds the backends that exited (pgbench's).
 Client: the bench shell's reaped children (cutime + cstime): wrk or pgbench, waited for.
+Machine: all CPUs' busy and stolen time (/proc/stat), so that the CPU everything else used
+meanwhile (the kernel's own threads, other tenants of a shared host) shows next to a
+scenario whose latency it may have spoiled.
 """
 
 import argparse
@@ -71,6 +74,16 @@ def process_cpu_s(pid):
     return (int(f[11]) + int(f[12])) / TICK
 
 
+def machine_s():
+    """(busy, steal) seconds over all CPUs since boot."""
+    with open("/proc/stat") as f:
+        cpu = [int(x) for x in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal ...
+    busy = cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6]
+    steal = cpu[7] if len(cpu) > 7 else 0
+    return busy / TICK, steal / TICK
+
+
 def snapshot(args):
     g_cpu, g_wait = schedstat(args.server) if args.server else (0, 0)
     if args.server:
@@ -87,6 +100,8 @@ def snapshot(args):
         "postgres_cpu_s": p_cpu / 1e9 + (reaped_children_s(args.postmaster) if args.postmaster else 0),
         "postgres_wait_live_s": p_wait / 1e9,
         "client_cpu_s": reaped_children_s(args.shell),
+        "machine_busy_s": machine_s()[0],
+        "machine_steal_s": machine_s()[1],
     }
 
 
@@ -106,6 +121,11 @@ def diff(args):
             (d["server_cpu_s"] + d["postgres_cpu_s"] + d["client_cpu_s"]) / n * 1e6, 1),
         # Time the server's threads were runnable but waiting for a CPU.
         "server_runqueue_wait_s": round(d["server_wait_s"], 2),
+        # CPU busy with anything but the three above, and time the host took the CPUs
+        # away; snapshots from before this field have neither.
+        "other_busy_s": round(max(0.0, d.get("machine_busy_s", 0.0) - d["server_cpu_s"]
+                                  - d["postgres_cpu_s"] - d["client_cpu_s"]), 2),
+        "steal_s": round(d.get("machine_steal_s", 0.0), 2),
     }
 
 

@@ -362,6 +362,9 @@ def final(args):
         c = s.get("cpu")
         if c and c.get("server_runqueue_wait_s", 0) >= 0.5:
             notes += f" — server threads waited {c['server_runqueue_wait_s']:.1f} s for a CPU"
+        if c and c.get("other_busy_s", 0) + c.get("steal_s", 0) >= 0.5:
+            notes += (f" — meanwhile other work used {c['other_busy_s']:.1f} s of CPU"
+                      f" and the host took {c['steal_s']:.1f} s")
         cpu_cell = (f"{c['server_us_per_request']:.0f} + {c['postgres_us_per_request']:.0f} "
                     f"(+ {c['client_us_per_request']:.0f})") if c else "–"
         lines.append(f"| {base} | {scale} | {fmt(s['rps'])} | {fmt(s['p50_ms'], 2)} | {fmt(s['p99_ms'], 2)} | "
