@@ -177,7 +177,6 @@ impl TenantConn {
         // A connection that broke while idle (the server restarted) fails here and is
         // closed; every idle connection may have, so try past all of them.
         let shard = pool.shard();
-        let attempts = shard.status().max_size + 1;
         let mut attempt = 1;
         loop {
             let mut conn = TenantConn(Some(shard.get().await.map_err(into_sqlx)?));
@@ -190,7 +189,8 @@ impl TenantConn {
                 Err(e @ sqlx::Error::Database(_)) => return Err(e),
                 Err(e) => {
                     conn.discard();
-                    if attempt >= attempts {
+                    // Read here, not on every checkout: the status takes the shard's lock.
+                    if attempt > shard.status().max_size {
                         return Err(e);
                     }
                     attempt += 1;

@@ -139,13 +139,7 @@ async fn a_tenant_connection_sees_only_its_own_rows_even_without_an_account_filt
 
 #[tokio::test]
 async fn a_pooled_connection_handed_to_another_tenant_sees_only_that_tenant() {
-    let app = spawn_app().await;
-    let other = app.create_account(None).await;
-    app.wd_user(&app.account, "first").await;
-    app.wd_user(&other, "second").await;
-    let options = PgConnectOptions::from_str(&database_url(&app.database_name)).unwrap();
-    // One connection, so the second tenant gets the very connection the first one used.
-    let pool = tenant::pool(options, 1, 1).await.unwrap();
+    let (app, other, pool) = crate::tenant_pool::two_tenants_on_one_connection().await;
     for (account, expected) in [
         (&app.account, "first"),
         (&other, "second"),

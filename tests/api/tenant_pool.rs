@@ -2,8 +2,8 @@
 //! leaves on its connection must still be dealt with: an open transaction's locks, and a
 //! statement still running when the next tenant gets the connection.
 
-use crate::helpers::{database_url, spawn_app};
-use grantd::db::tenant::{self, TenantConn};
+use crate::helpers::{database_url, spawn_app, TestAccount, TestApp};
+use grantd::db::tenant::{self, TenantConn, TenantPool};
 use grantd::tenancy::AccountId;
 use sqlx::postgres::PgConnectOptions;
 use std::str::FromStr;
@@ -11,6 +11,19 @@ use std::time::{Duration, Instant};
 
 fn account(id: &str) -> AccountId {
     AccountId::from_str(id).unwrap()
+}
+
+/// An app with two tenants, a user "first" in its own account and "second" in the other,
+/// and a tenant pool of one connection, so the second tenant gets the very connection the
+/// first one used.
+pub(crate) async fn two_tenants_on_one_connection() -> (TestApp, TestAccount, TenantPool) {
+    let app = spawn_app().await;
+    let other = app.create_account(None).await;
+    app.wd_user(&app.account, "first").await;
+    app.wd_user(&other, "second").await;
+    let options = PgConnectOptions::from_str(&database_url(&app.database_name)).unwrap();
+    let pool = tenant::pool(options, 1, 1).await.unwrap();
+    (app, other, pool)
 }
 
 #[tokio::test]
@@ -66,13 +79,7 @@ async fn a_transaction_dropped_open_releases_its_locks_without_the_connection_be
 
 #[tokio::test]
 async fn a_statement_cancelled_mid_flight_never_answers_the_next_tenant() {
-    let app = spawn_app().await;
-    let other = app.create_account(None).await;
-    app.wd_user(&app.account, "first").await;
-    app.wd_user(&other, "second").await;
-    let options = PgConnectOptions::from_str(&database_url(&app.database_name)).unwrap();
-    // One connection, so the second tenant gets the very connection the first one used.
-    let pool = tenant::pool(options, 1, 1).await.unwrap();
+    let (app, other, pool) = two_tenants_on_one_connection().await;
 
     let mut conn = TenantConn::acquire(&pool, &account(&app.account.account_id))
         .await
