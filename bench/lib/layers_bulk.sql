@@ -6,7 +6,7 @@
 -- layer_version_contents, and layers.latest_version, as PublishLayerVersion leaves them.
 -- Then :stmts statements per version, each stored as AddLayerVersionPermission stores it
 -- (statement JSON byte-identical in shape, position from the same sequence) and a new
--- policy_revision per version.
+-- policy_revision, statement count and policy size per version.
 \set ON_ERROR_STOP on
 BEGIN;
 INSERT INTO layer_versions (account_id, layer_name, version, description, license_info,
@@ -32,7 +32,12 @@ SELECT :'acct', :'layer', v, 'bulk-' || s, p, NULL,
           FROM generate_series(:first, :last) v, generate_series(1, :stmts) s
        ) x
  WHERE :stmts > 0;
-UPDATE layer_versions SET policy_revision = gen_random_uuid()
- WHERE account_id = :'acct' AND layer_name = :'layer' AND version BETWEEN :first AND :last
+UPDATE layer_versions v
+   SET policy_revision = gen_random_uuid(), policy_statements = s.n, policy_statement_bytes = s.bytes
+  FROM (SELECT version, count(*) AS n, sum(octet_length(statement_json)) AS bytes
+          FROM layer_version_statements
+         WHERE account_id = :'acct' AND layer_name = :'layer' AND version BETWEEN :first AND :last
+         GROUP BY version) s
+ WHERE v.account_id = :'acct' AND v.layer_name = :'layer' AND v.version = s.version
    AND :stmts > 0;
 COMMIT;

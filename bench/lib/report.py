@@ -423,12 +423,10 @@ def final(args):
             tops = "; ".join(f"{q['calls_per_request']:.2f}× {q['mean_ms']:.3f} ms `{q['query'][:60]}`" for q in d.get("top", [])[:6])
             lines.append(f"| {s['id']} | {fmt(d.get('statements_per_request'), 2)} | {fmt(d.get('exec_ms_per_request'), 3)} | {tops} |")
         lines.append("")
-        lines.append("pgbench -M prepared sends BEGIN and COMMIT through the extended protocol, which "
-                     "pg_stat_statements does not count: its (a) is the same five statements as grantd's "
-                     "(the tenant's set_config, then BEGIN, one locked read, one write, COMMIT). Not visible "
-                     "here either: sqlx pings (a Sync round trip) every connection given back to its pool, "
-                     "and every connection of the system pool it hands out; the tenant pool skips the "
-                     "ping on checkout (its set_config is the first round trip).")
+        lines.append("(a) is two statements on both sides: the tenant's set_config, then the add as one "
+                     "statement (lock the version row, insert, swap the revision and the policy's size). "
+                     "Not visible here: sqlx pings (a Sync round trip) every connection of the system "
+                     "pool it hands out and gets back; the tenant pool (deadpool) does not.")
         lines.append("")
     prof = meta.get("profile")
     if prof:

@@ -568,27 +568,6 @@ pub async fn add_permission(
         .get("RevisionId")
         .map(str::to_owned);
 
-    let mut conn = state.tenant(&caller.account_id).await.map_err(db)?;
-    let mut tx = conn.begin().await.map_err(db)?;
-    let store::PolicyState {
-        revision: current,
-        statements: existing,
-    } = store::policy(&mut tx, &layer, version, true)
-        .await
-        .map_err(db)?
-        .ok_or_else(|| version_missing(&layer, version))?;
-    // A duplicate id wins over a stale revision (aws-wire.md §9 pins this order).
-    if existing.iter().any(|(id, _)| id == sid) {
-        return Err(err(
-            ErrorCode::ResourceConflict,
-            format!("The statement id ({sid}) provided already exists. Please provide a new statement id, or remove the existing statement."),
-        ));
-    }
-    if let Some(given) = &given_revision {
-        if current.map(|r| r.to_string()).as_deref() != Some(given.as_str()) {
-            return Err(err(ErrorCode::PreconditionFailed, STALE_REVISION));
-        }
-    }
     let statement = policy::statement_json(
         sid,
         &grantee,
@@ -596,23 +575,10 @@ pub async fn add_permission(
         &version_arn,
         &state.region,
     );
-    let size = policy::policy_document(
-        existing
-            .iter()
-            .map(|(_, json)| json.as_str())
-            .chain(std::iter::once(statement.as_str())),
-    )
-    .len();
-    if size > POLICY_LIMIT_BYTES {
-        return Err(err(
-            ErrorCode::PolicyLengthExceeded,
-            format!(
-                "The final policy size ({size}) is bigger than the limit ({POLICY_LIMIT_BYTES})."
-            ),
-        ));
-    }
-    let revision = store::add_statement(
-        &mut tx,
+    let alone = policy::policy_document(std::iter::once(statement.as_str())).len();
+    let mut conn = state.tenant(&caller.account_id).await.map_err(db)?;
+    let outcome = store::add_statement(
+        &mut conn,
         &layer,
         version,
         &NewStatement {
@@ -621,15 +587,59 @@ pub async fn add_permission(
             organization: organization.as_ref(),
             json: &statement,
         },
+        given_revision.as_deref(),
+        alone,
+        POLICY_LIMIT_BYTES,
     )
     .await
     .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    let revision = match outcome {
+        store::AddOutcome::Added(revision) => revision,
+        store::AddOutcome::VersionMissing => return Err(version_missing(&layer, version)),
+        store::AddOutcome::Refused(facts) => {
+            return Err(refused_add(sid, given_revision.as_deref(), &facts, alone))
+        }
+    };
     tracing::info!(layer = %layer.name, version, statement_id = sid, grantee = grantee.stored(), "layer version permission added");
     Ok(HttpResponse::Created().json(serde_json::json!({
         "Statement": statement,
         "RevisionId": revision.to_string(),
     })))
+}
+
+/// Why an add changed nothing, in the order aws-wire.md §9 pins: a duplicate id wins over
+/// a stale revision, which wins over the size limit. When none holds on the row as it
+/// stood, a concurrent add took the id while this one waited for the lock.
+fn refused_add(
+    sid: &str,
+    given_revision: Option<&str>,
+    facts: &store::PolicyFacts,
+    alone: usize,
+) -> ApiError {
+    let conflict = || {
+        err(
+            ErrorCode::ResourceConflict,
+            format!("The statement id ({sid}) provided already exists. Please provide a new statement id, or remove the existing statement."),
+        )
+    };
+    if facts.id_taken {
+        return conflict();
+    }
+    if let Some(given) = given_revision {
+        if facts.revision.map(|r| r.to_string()).as_deref() != Some(given) {
+            return err(ErrorCode::PreconditionFailed, STALE_REVISION);
+        }
+    }
+    let size = facts.size_with(alone);
+    if size > POLICY_LIMIT_BYTES as i64 {
+        return err(
+            ErrorCode::PolicyLengthExceeded,
+            format!(
+                "The final policy size ({size}) is bigger than the limit ({POLICY_LIMIT_BYTES})."
+            ),
+        );
+    }
+    conflict()
 }
 
 /// `GET /2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy`:

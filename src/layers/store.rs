@@ -297,23 +297,79 @@ pub struct NewStatement<'a> {
     pub json: &'a str,
 }
 
-/// Adds a statement and swaps in a new revision, in one statement; the row must be locked
-/// by the caller.
+/// What [`add_statement`] did.
+pub enum AddOutcome {
+    /// Added, under this new revision.
+    Added(Uuid),
+    /// No such version.
+    VersionMissing,
+    /// Nothing changed: the version's policy as its locked row stood, for the caller to
+    /// say why (a taken id, a stale revision, or the size limit).
+    Refused(PolicyFacts),
+}
+
+pub struct PolicyFacts {
+    pub revision: Option<Uuid>,
+    /// The id was already in the policy when the statement started. An id that a
+    /// concurrent add took while this one waited for the row lock is not seen here, but
+    /// the primary key still refuses it.
+    pub id_taken: bool,
+    pub statements: i64,
+    pub statement_bytes: i64,
+}
+
+impl PolicyFacts {
+    /// The size the policy would have with one more statement, given the size of a policy
+    /// holding only that statement: one comma per statement already there.
+    pub fn size_with(&self, alone: usize) -> i64 {
+        alone as i64 + self.statement_bytes + self.statements
+    }
+}
+
+/// Adds a statement and swaps in a new revision, in one statement and so one round trip:
+/// the version row is locked, the revision (when given) and the size limit are checked on
+/// it, the primary key refuses a taken id, and the row's revision, statement count and
+/// size change only when the statement went in. `alone` is the size of a policy holding
+/// only the new statement; the policy after the add must not exceed `limit` bytes.
 pub async fn add_statement(
     conn: &mut PgConnection,
     layer: &LayerRef,
     version: i64,
     statement: &NewStatement<'_>,
-) -> Result<Uuid, sqlx::Error> {
+    given_revision: Option<&str>,
+    alone: usize,
+    limit: usize,
+) -> Result<AddOutcome, sqlx::Error> {
     let revision = Uuid::new_v4();
-    sqlx::query(
-        "WITH added AS (
+    let row: Option<(bool, Option<Uuid>, i32, i64, bool)> = sqlx::query_as(
+        "WITH v AS (
+             SELECT policy_revision, policy_statements, policy_statement_bytes
+               FROM layer_versions
+              WHERE account_id = $1 AND layer_name = $2 AND version = $3
+                FOR UPDATE
+         ), added AS (
              INSERT INTO layer_version_statements
                  (account_id, layer_name, version, statement_id, principal, organization_id, statement_json)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             SELECT $1, $2, $3, $4, $5, $6, $7
+               FROM v
+              WHERE ($9::text IS NULL OR v.policy_revision::text = $9::text)
+                AND $10::bigint + v.policy_statement_bytes + v.policy_statements <= $11::bigint
+             ON CONFLICT DO NOTHING
+             RETURNING 1
+         ), swapped AS (
+             UPDATE layer_versions
+                SET policy_revision = $8,
+                    policy_statements = policy_statements + 1,
+                    policy_statement_bytes = policy_statement_bytes + octet_length($7)
+              WHERE account_id = $1 AND layer_name = $2 AND version = $3
+                AND EXISTS (SELECT 1 FROM added)
          )
-         UPDATE layer_versions SET policy_revision = $8
-         WHERE account_id = $1 AND layer_name = $2 AND version = $3",
+         SELECT EXISTS (SELECT 1 FROM added),
+                v.policy_revision, v.policy_statements, v.policy_statement_bytes,
+                EXISTS (SELECT 1 FROM layer_version_statements s
+                         WHERE s.account_id = $1 AND s.layer_name = $2 AND s.version = $3
+                           AND s.statement_id = $4)
+           FROM v",
     )
     .bind(&layer.account_id)
     .bind(&layer.name)
@@ -323,9 +379,23 @@ pub async fn add_statement(
     .bind(statement.organization)
     .bind(statement.json)
     .bind(revision)
-    .execute(conn)
+    .bind(given_revision)
+    .bind(alone as i64)
+    .bind(limit as i64)
+    .fetch_optional(conn)
     .await?;
-    Ok(revision)
+    Ok(match row {
+        None => AddOutcome::VersionMissing,
+        Some((true, ..)) => AddOutcome::Added(revision),
+        Some((false, revision, statements, statement_bytes, id_taken)) => {
+            AddOutcome::Refused(PolicyFacts {
+                revision,
+                id_taken,
+                statements: statements.into(),
+                statement_bytes,
+            })
+        }
+    })
 }
 
 /// Removes a statement and swaps in a new revision, in one statement; `None` when there was
@@ -340,11 +410,14 @@ pub async fn remove_statement(
         "WITH removed AS (
              DELETE FROM layer_version_statements
              WHERE account_id = $1 AND layer_name = $2 AND version = $3 AND statement_id = $4
-             RETURNING 1
+             RETURNING octet_length(statement_json) AS bytes
          )
-         UPDATE layer_versions SET policy_revision = $5
-         WHERE account_id = $1 AND layer_name = $2 AND version = $3
-           AND EXISTS (SELECT 1 FROM removed)
+         UPDATE layer_versions
+            SET policy_revision = $5,
+                policy_statements = policy_statements - 1,
+                policy_statement_bytes = policy_statement_bytes - removed.bytes
+           FROM removed
+          WHERE account_id = $1 AND layer_name = $2 AND version = $3
          RETURNING policy_revision",
     )
     .bind(&layer.account_id)

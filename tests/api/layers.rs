@@ -83,6 +83,25 @@ fn grant(sid: &str, principal: &str) -> Value {
     json!({"StatementId": sid, "Action": "lambda:GetLayerVersion", "Principal": principal})
 }
 
+/// Every version row's policy count and size (kept by the store so that an add need not
+/// read the policy) agree with the statements really stored.
+pub async fn assert_policy_sizes_match(app: &TestApp) {
+    let wrong: Vec<(String, i64, i32, i64, i64, i64)> = sqlx::query_as(
+        "SELECT v.layer_name, v.version, v.policy_statements, v.policy_statement_bytes,
+                count(s.statement_id), coalesce(sum(octet_length(s.statement_json)), 0)::bigint
+           FROM layer_versions v
+           LEFT JOIN layer_version_statements s
+             ON s.account_id = v.account_id AND s.layer_name = v.layer_name AND s.version = v.version
+          GROUP BY v.account_id, v.layer_name, v.version
+         HAVING v.policy_statements <> count(s.statement_id)
+             OR v.policy_statement_bytes <> coalesce(sum(octet_length(s.statement_json)), 0)",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(wrong.is_empty(), "policy sizes out of step: {wrong:?}");
+}
+
 async fn statement_count(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM layer_version_statements")
         .fetch_one(&app.pool)
@@ -801,6 +820,7 @@ async fn policy_lifecycle_matches_aws() {
         )
     );
     assert_eq!(statement_count(&app).await, 0);
+    assert_policy_sizes_match(&app).await;
 }
 
 #[tokio::test]
@@ -894,37 +914,75 @@ async fn add_permission_validation_and_missing_versions() {
 async fn policy_size_is_limited_to_20480_bytes() {
     let app = spawn_app().await;
     publish_zip(&app, &app.account, "l").await;
+    let get_policy = || async {
+        let (status, _, got) = call(
+            &app,
+            &app.account,
+            "GET",
+            "/2018-10-31/layers/l/versions/1/policy",
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+        got["Policy"].as_str().unwrap().len()
+    };
     let mut added = 0;
+    let mut statement_len = 0;
     loop {
         let sid = format!("{}{added:04}", "s".repeat(90));
         let (status, code, body) =
             add(&app, &app.account, "l", 1, "", grant(&sid, "123456789012")).await;
         if status == 201 {
             added += 1;
+            statement_len = body["Statement"].as_str().unwrap().len();
             continue;
         }
         assert_eq!(
             (status, code.as_deref()),
             (400, Some("PolicyLengthExceededException"))
         );
-        let message = body["message"].as_str().unwrap();
-        assert!(
-            message.starts_with("The final policy size (")
-                && message.ends_with(") is bigger than the limit (20480)."),
-            "{message}"
+        // The size named is the policy's with the refused statement: one more comma and
+        // statement than what is stored.
+        let size = get_policy().await;
+        assert_eq!(
+            body["message"].as_str().unwrap(),
+            format!(
+                "The final policy size ({}) is bigger than the limit (20480).",
+                size + 1 + statement_len
+            )
         );
+        assert!(size <= 20480 && size + 1 + statement_len > 20480);
         break;
     }
     assert_eq!(statement_count(&app).await, added);
-    let (_, _, got) = call(
+    assert_policy_sizes_match(&app).await;
+
+    // A removal frees its bytes: the next add fits again, and a duplicate id is still a
+    // conflict, not a size error, on a full policy.
+    let (status, _, _) = call(
         &app,
         &app.account,
-        "GET",
-        "/2018-10-31/layers/l/versions/1/policy",
+        "DELETE",
+        &format!(
+            "/2018-10-31/layers/l/versions/1/policy/{}0000",
+            "s".repeat(90)
+        ),
         None,
     )
     .await;
-    assert!(got["Policy"].as_str().unwrap().len() <= 20480);
+    assert_eq!(status, 204);
+    assert_policy_sizes_match(&app).await;
+    let sid = format!("{}{:04}", "t".repeat(90), 0);
+    let (status, _, _) = add(&app, &app.account, "l", 1, "", grant(&sid, "123456789012")).await;
+    assert_eq!(status, 201);
+    let (status, code, _) = add(&app, &app.account, "l", 1, "", grant(&sid, "123456789012")).await;
+    assert_eq!(
+        (status, code.as_deref()),
+        (409, Some("ResourceConflictException"))
+    );
+    assert!(get_policy().await <= 20480);
+    assert_eq!(statement_count(&app).await, added);
+    assert_policy_sizes_match(&app).await;
 }
 
 #[tokio::test]

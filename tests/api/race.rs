@@ -1,7 +1,7 @@
 //! Optimistic concurrency decided by the database, across several grantd processes.
 
 use crate::helpers::{database_url, parts, spawn_app};
-use crate::layers::{publish, EMPTY_ZIP};
+use crate::layers::{assert_policy_sizes_match, publish, EMPTY_ZIP};
 use crate::process::{data_dir, Grantd};
 use serde_json::json;
 
@@ -93,6 +93,92 @@ async fn concurrent_adds_with_one_revision_across_three_processes_have_one_winne
         .await
         .unwrap();
     assert_eq!(total as usize, 2 * ROUNDS);
+    assert_policy_sizes_match(&app).await;
+}
+
+/// Adds racing for the last bytes of a policy, across three processes: exactly as many win
+/// as fit, the rest are told the policy would be too big, and the stored policy never
+/// passes 20 KB (the size is checked on the locked version row, not on a snapshot).
+#[tokio::test]
+async fn concurrent_adds_near_the_size_limit_never_overfill_the_policy() {
+    let app = spawn_app().await;
+    let url = database_url(&app.database_name);
+    let dir_a = data_dir();
+    let dir_b = data_dir();
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("GRANTD_MASTER_KEY", app.key_b64.as_str()),
+    ];
+    let a = Grantd::serve(dir_a.path(), &env).unwrap();
+    let b = Grantd::serve(dir_b.path(), &env).unwrap();
+    let endpoints = [a.endpoint(), b.endpoint(), app.address.clone()];
+    use base64::Engine as _;
+    let zip = base64::engine::general_purpose::STANDARD.encode(EMPTY_ZIP);
+    // Every StatementId has the same length, so every statement has the same size.
+    let sid = |tag: char, i: usize| format!("{}{i:04}", tag.to_string().repeat(90));
+    const ROUNDS: usize = 8;
+    const WRITERS: usize = 30;
+    for round in 0..ROUNDS {
+        publish(
+            &app,
+            &app.account,
+            "full",
+            json!({"Content": {"ZipFile": zip}}),
+        )
+        .await;
+        let policy = format!("/2018-10-31/layers/full/versions/{}/policy", round + 1);
+        let add = |sid: String, endpoint: &str| {
+            app.signed(&app.account, "POST", &policy)
+                .to(endpoint)
+                .json(&json!({"StatementId": sid, "Action": "lambda:GetLayerVersion", "Principal": "123456789012"}))
+        };
+        // Fill the policy up to a few statements short of the limit.
+        let mut statement_len = 0;
+        let mut size = 54; // {"Version":"2012-10-17","Id":"default","Statement":[]}
+        let room = 1 + round % 4;
+        for i in 0.. {
+            if statement_len > 0 && size + (room + 1) * (statement_len + 1) > 20480 {
+                break;
+            }
+            let (status, _, body) = parts(add(sid('s', i), &app.address).send().await).await;
+            assert_eq!(status, 201);
+            statement_len = body["Statement"].as_str().unwrap().len();
+            size += statement_len + usize::from(i > 0);
+        }
+        let size_now = || async {
+            let (status, _, got) =
+                parts(app.signed(&app.account, "GET", &policy).send().await).await;
+            assert_eq!(status, 200);
+            got["Policy"].as_str().unwrap().len()
+        };
+        let before = size_now().await;
+        assert_eq!(before, size);
+        let fit = (20480 - before) / (statement_len + 1);
+        assert_eq!(fit, room, "round {round}");
+
+        let mut tasks = Vec::new();
+        for i in 0..WRITERS {
+            let builder = add(sid('r', i), &endpoints[i % endpoints.len()]);
+            tasks.push(tokio::spawn(
+                async move { parts(builder.send().await).await },
+            ));
+        }
+        let mut won = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                (201, _, _) => won += 1,
+                (400, code, _) => {
+                    assert_eq!(code.as_deref(), Some("PolicyLengthExceededException"))
+                }
+                (status, code, _) => panic!("unexpected {status} {code:?}"),
+            }
+        }
+        assert_eq!(won, fit, "round {round}");
+        let after = size_now().await;
+        assert_eq!(after, before + fit * (statement_len + 1), "round {round}");
+        assert!(after <= 20480);
+    }
+    assert_policy_sizes_match(&app).await;
 }
 
 #[tokio::test]
