@@ -667,15 +667,15 @@ pub async fn get_policy(
     let store::PolicyState {
         revision,
         statements,
-    } = store::policy(&mut conn, &layer, version, false)
+    } = store::policy(&mut conn, &layer, version)
         .await
         .map_err(db)?
         .ok_or_else(|| version_missing(&layer, version))?;
-    let revision = match revision {
-        Some(r) if !statements.is_empty() => r,
-        _ => return Err(err(ErrorCode::ResourceNotFound, NO_POLICY)),
+    let (Some(revision), Some(statements)) = (revision, statements) else {
+        return Err(err(ErrorCode::ResourceNotFound, NO_POLICY));
     };
-    let policy = policy::policy_document(statements.iter().map(|(_, json)| json.as_str()));
+    // The statements come joined by commas: wrapped as one, they are the whole list.
+    let policy = policy::policy_document(std::iter::once(statements.as_str()));
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "Policy": policy,
         "RevisionId": revision.to_string(),
@@ -712,11 +712,10 @@ pub async fn remove_permission(
 
     let mut conn = state.tenant(&caller.account_id).await.map_err(db)?;
     let mut tx = conn.begin().await.map_err(db)?;
-    let current = store::policy(&mut tx, &layer, version, true)
+    let current = store::lock_policy(&mut tx, &layer, version)
         .await
         .map_err(db)?
-        .ok_or_else(|| version_missing(&layer, version))?
-        .revision;
+        .ok_or_else(|| version_missing(&layer, version))?;
     if let Some(given) = &given_revision {
         if current.map(|r| r.to_string()).as_deref() != Some(given.as_str()) {
             return Err(err(ErrorCode::PreconditionFailed, STALE_REVISION));

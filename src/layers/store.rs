@@ -243,51 +243,57 @@ pub async fn delete_version(
 }
 
 /// A version's policy as of one snapshot: its revision (`None` before the first statement)
-/// and its statements in insertion order, as stored JSON, with their ids.
+/// and its statements' stored JSON in insertion order, joined by commas (`None` when it
+/// has none).
 pub struct PolicyState {
     pub revision: Option<Uuid>,
-    pub statements: Vec<(String, String)>,
+    pub statements: Option<String>,
 }
 
 /// The version's policy in one statement, so the revision and the statements always belong
-/// together; `None` when the version does not exist. With `lock`, the version row stays
-/// locked for a policy change until the caller's transaction ends.
+/// together; `None` when the version does not exist. PostgreSQL joins the statements, so
+/// the answer is one row whatever the policy's length.
 pub async fn policy(
     conn: &mut PgConnection,
     layer: &LayerRef,
     version: i64,
-    lock: bool,
 ) -> Result<Option<PolicyState>, sqlx::Error> {
-    macro_rules! read {
-        () => {
-            "SELECT v.policy_revision, s.statement_id, s.statement_json
-             FROM layer_versions v
-             LEFT JOIN layer_version_statements s
-               ON s.account_id = v.account_id AND s.layer_name = v.layer_name AND s.version = v.version
-             WHERE v.account_id = $1 AND v.layer_name = $2 AND v.version = $3
-             ORDER BY s.position"
-        };
-    }
-    const READ: &str = read!();
-    const LOCK: &str = concat!(read!(), " FOR UPDATE OF v");
-    let rows: Vec<(Option<Uuid>, Option<String>, Option<String>)> =
-        sqlx::query_as(if lock { LOCK } else { READ })
-            .bind(&layer.account_id)
-            .bind(&layer.name)
-            .bind(version)
-            .fetch_all(conn)
-            .await?;
-    let Some(revision) = rows.first().map(|row| row.0) else {
-        return Ok(None);
-    };
-    let statements = rows
-        .into_iter()
-        .filter_map(|(_, id, json)| Some((id?, json?)))
-        .collect();
-    Ok(Some(PolicyState {
+    let row: Option<(Option<Uuid>, Option<String>)> = sqlx::query_as(
+        "SELECT v.policy_revision, string_agg(s.statement_json, ',' ORDER BY s.position)
+           FROM layer_versions v
+           LEFT JOIN layer_version_statements s
+             ON s.account_id = v.account_id AND s.layer_name = v.layer_name AND s.version = v.version
+          WHERE v.account_id = $1 AND v.layer_name = $2 AND v.version = $3
+          GROUP BY v.account_id, v.layer_name, v.version",
+    )
+    .bind(&layer.account_id)
+    .bind(&layer.name)
+    .bind(version)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(revision, statements)| PolicyState {
         revision,
         statements,
     }))
+}
+
+/// Locks the version row for a policy change until the caller's transaction ends, and
+/// gives its revision; `None` when the version does not exist.
+pub async fn lock_policy(
+    conn: &mut PgConnection,
+    layer: &LayerRef,
+    version: i64,
+) -> Result<Option<Option<Uuid>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT policy_revision FROM layer_versions
+          WHERE account_id = $1 AND layer_name = $2 AND version = $3
+            FOR UPDATE",
+    )
+    .bind(&layer.account_id)
+    .bind(&layer.name)
+    .bind(version)
+    .fetch_optional(conn)
+    .await
 }
 
 pub struct NewStatement<'a> {
