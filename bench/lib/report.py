@@ -262,6 +262,11 @@ def final(args):
               and k.split("@")[0] in ("e.inherited-open", "e.none-open")]
     e_open_p99 = max((s["p99_ms"] for s in e_open if s.get("p99_ms") is not None), default=None)
     e_open_rate = min((s["offered_rps"] for s in e_open), default=None)
+    # The same rows, without those the host spoiled: a row during which the hypervisor took
+    # the CPUs away for half a second or more (/proc/stat steal) measures the host.
+    e_open_calm = [s for s in e_open if s.get("p99_ms") is not None
+                   and ((s.get("cpu") or {}).get("steal_s") or 0) < 0.5]
+    e_open_calm_p99 = max((s["p99_ms"] for s in e_open_calm), default=None)
     e_deep_open = [s for k, s in scen.items() if k.startswith("e.inherited-deep-open")]
     e_deep_open_p99 = max((s["p99_ms"] for s in e_deep_open if s.get("p99_ms") is not None),
                           default=None)
@@ -278,6 +283,10 @@ def final(args):
                    f"({fmt(e_open_rate, 0)}/s) over 16 connections; grant 5 folders up and no "
                    "access, worst row of every scale",
          "value": e_open_p99, "met": e_open_p99 is not None and e_open_p99 <= 5.0},
+        {"target": f"(e) the same, only the {len(e_open_calm)} of {len(e_open)} rows during which the "
+                   "host took less than 0.5 s of CPU (steal): not the target, what the rows the host "
+                   "left alone show",
+         "value": e_open_calm_p99, "met": None},
         {"target": "(e) the same for the 25-deep chain (deeper trees, not part of (e) as the issue "
                    "defines it)",
          "value": e_deep_open_p99, "met": e_deep_open_p99 is not None and e_deep_open_p99 <= 5.0},
@@ -375,7 +384,7 @@ def final(args):
     lines.append("| | value | target | met |")
     lines.append("|---|---:|---|---|")
     for t in targets:
-        lines.append(f"| {t['target'].split(' ', 1)[0]} | {fmt(t['value'], 3)} | {t['target']} | {'yes' if t['met'] else '**no**'} |")
+        lines.append(f"| {t['target'].split(' ', 1)[0]} | {fmt(t['value'], 3)} | {t['target']} | {'' if t['met'] is None else 'yes' if t['met'] else '**no**'} |")
     lines.append(f"| (b) grantd / moto | {fmt(ratios['b_grantd_over_moto'], 3)} | (no target) | |")
     lines.append(f"| (a) by server CPU | {fmt(ratios['a_grantd_over_pgbench_by_server_cpu'], 3)} | "
                  "pgbench's PostgreSQL CPU per transaction ÷ (grantd + its PostgreSQL) CPU per request | |")
