@@ -60,16 +60,23 @@ fn file(dir: &tempfile::TempDir, name: &str) -> std::fs::File {
     std::fs::File::create(dir.path().join(name)).expect("create the log file")
 }
 
+/// tracing-appender's non-blocking writer as grantd used it: lossless, through a buffer.
+fn appender(
+    out: std::fs::File,
+) -> (
+    tracing_appender::non_blocking::NonBlocking,
+    tracing_appender::non_blocking::WorkerGuard,
+) {
+    tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::BufWriter::with_capacity(64 * 1024, out))
+}
+
 fn main() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     for round in 1..=3 {
         println!("round {round}");
-        let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-            .lossy(false)
-            .finish(std::io::BufWriter::with_capacity(
-                64 * 1024,
-                file(&dir, "a.log"),
-            ));
+        let (writer, guard) = appender(file(&dir, "a.log"));
         let subscriber = tracing_subscriber::fmt()
             .with_env_filter(EnvFilter::new("info"))
             .with_writer(writer)
@@ -83,12 +90,7 @@ fn main() {
             || drop(guard),
         );
 
-        let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-            .lossy(false)
-            .finish(std::io::BufWriter::with_capacity(
-                64 * 1024,
-                file(&dir, "b.log"),
-            ));
+        let (writer, guard) = appender(file(&dir, "b.log"));
         let subscriber = json_subscriber::fmt()
             .with_env_filter(EnvFilter::new("info"))
             .with_writer(writer)

@@ -575,7 +575,7 @@ pub async fn add_permission(
         &version_arn,
         &state.region,
     );
-    let alone = policy::policy_document(std::iter::once(statement.as_str())).len();
+    let alone = policy::document_len_alone(&statement);
     let mut conn = state.tenant(&caller.account_id).await.map_err(db)?;
     let outcome = store::add_statement(
         &mut conn,

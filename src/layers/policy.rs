@@ -101,16 +101,24 @@ pub fn statement_json(
     serde_json::to_string(&statement).expect("a statement always serializes")
 }
 
+const DOCUMENT_HEAD: &str = r#"{"Version":"2012-10-17","Id":"default","Statement":["#;
+const DOCUMENT_TAIL: &str = "]}";
+
+/// The length of the policy document holding only `statement`.
+pub fn document_len_alone(statement: &str) -> usize {
+    DOCUMENT_HEAD.len() + statement.len() + DOCUMENT_TAIL.len()
+}
+
 /// The policy document around statements already serialized, in their order.
 pub fn policy_document<'a>(statements: impl IntoIterator<Item = &'a str>) -> String {
-    let mut doc = String::from(r#"{"Version":"2012-10-17","Id":"default","Statement":["#);
+    let mut doc = String::from(DOCUMENT_HEAD);
     for (i, s) in statements.into_iter().enumerate() {
         if i > 0 {
             doc.push(',');
         }
         doc.push_str(s);
     }
-    doc.push_str("]}");
+    doc.push_str(DOCUMENT_TAIL);
     doc
 }
 
@@ -146,6 +154,12 @@ mod tests {
             ),
             r#"{"Sid":"engineering-org","Effect":"Allow","Principal":"*","Action":"lambda:GetLayerVersion","Resource":"arn:aws:lambda:us-east-2:123456789012:layer:my-layer:3","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-t194hfs8cz"}}}"#
         );
+    }
+
+    #[test]
+    fn document_len_alone_is_the_one_statement_documents_length() {
+        let s = r#"{"Sid":"x"}"#;
+        assert_eq!(document_len_alone(s), policy_document([s]).len());
     }
 
     #[test]

@@ -7,6 +7,20 @@ use serde_json::json;
 
 type Answer = (u16, Option<String>, serde_json::Value);
 
+/// Two more grantd processes on the test's database (and its master key); keep the data
+/// directories for as long as the processes run.
+fn two_more_processes(app: &crate::helpers::TestApp) -> (Grantd, Grantd, [tempfile::TempDir; 2]) {
+    let url = database_url(&app.database_name);
+    let dirs = [data_dir(), data_dir()];
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("GRANTD_MASTER_KEY", app.key_b64.as_str()),
+    ];
+    let a = Grantd::serve(dirs[0].path(), &env).unwrap();
+    let b = Grantd::serve(dirs[1].path(), &env).unwrap();
+    (a, b, dirs)
+}
+
 /// How many of the racing requests got `success`; every other one must be a 412.
 async fn winners(tasks: Vec<tokio::task::JoinHandle<Answer>>, success: u16) -> usize {
     let mut won = 0;
@@ -24,15 +38,7 @@ async fn winners(tasks: Vec<tokio::task::JoinHandle<Answer>>, success: u16) -> u
 #[tokio::test]
 async fn concurrent_adds_with_one_revision_across_three_processes_have_one_winner() {
     let app = spawn_app().await;
-    let url = database_url(&app.database_name);
-    let dir_a = data_dir();
-    let dir_b = data_dir();
-    let env = [
-        ("DATABASE_URL", url.as_str()),
-        ("GRANTD_MASTER_KEY", app.key_b64.as_str()),
-    ];
-    let a = Grantd::serve(dir_a.path(), &env).unwrap();
-    let b = Grantd::serve(dir_b.path(), &env).unwrap();
+    let (a, b, _dirs) = two_more_processes(&app);
     assert!(
         a.started.get("DefaultAccount").is_none(),
         "the database already had accounts"
@@ -102,15 +108,7 @@ async fn concurrent_adds_with_one_revision_across_three_processes_have_one_winne
 #[tokio::test]
 async fn concurrent_adds_near_the_size_limit_never_overfill_the_policy() {
     let app = spawn_app().await;
-    let url = database_url(&app.database_name);
-    let dir_a = data_dir();
-    let dir_b = data_dir();
-    let env = [
-        ("DATABASE_URL", url.as_str()),
-        ("GRANTD_MASTER_KEY", app.key_b64.as_str()),
-    ];
-    let a = Grantd::serve(dir_a.path(), &env).unwrap();
-    let b = Grantd::serve(dir_b.path(), &env).unwrap();
+    let (a, b, _dirs) = two_more_processes(&app);
     let endpoints = [a.endpoint(), b.endpoint(), app.address.clone()];
     use base64::Engine as _;
     let zip = base64::engine::general_purpose::STANDARD.encode(EMPTY_ZIP);
