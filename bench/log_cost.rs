@@ -72,6 +72,20 @@ fn appender(
         .finish(std::io::BufWriter::with_capacity(64 * 1024, out))
 }
 
+/// json-subscriber configured as grantd's `telemetry::init` configures it, on `writer`.
+fn grantd_json<W>(writer: W) -> tracing::Dispatch
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    json_subscriber::fmt()
+        .with_env_filter(EnvFilter::new("info"))
+        .with_writer(writer)
+        .with_current_span(true)
+        .with_span_list(false)
+        .finish()
+        .into()
+}
+
 fn main() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     for round in 1..=3 {
@@ -91,28 +105,16 @@ fn main() {
         );
 
         let (writer, guard) = appender(file(&dir, "b.log"));
-        let subscriber = json_subscriber::fmt()
-            .with_env_filter(EnvFilter::new("info"))
-            .with_writer(writer)
-            .with_current_span(true)
-            .with_span_list(false)
-            .finish();
         measure(
             "json-subscriber, tracing-appender non-blocking",
-            subscriber.into(),
+            grantd_json(writer),
             || drop(guard),
         );
 
         let (writer, guard) = grantd::telemetry::batched(file(&dir, "c.log"));
-        let subscriber = json_subscriber::fmt()
-            .with_env_filter(EnvFilter::new("info"))
-            .with_writer(writer)
-            .with_current_span(true)
-            .with_span_list(false)
-            .finish();
         measure(
             "json-subscriber, grantd's batching writer (grantd now)",
-            subscriber.into(),
+            grantd_json(writer),
             || drop(guard),
         );
     }

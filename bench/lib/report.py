@@ -102,6 +102,12 @@ def tally(statuses, expected, socket):
 def finish(args, out, shown):
     """Adds the run's context, database and CPU work, writes the scenario, prints a line."""
     out.update(common(args))
+    # Little's law: with every connection always waiting for its one request, the mean
+    # latency times the rate is the number of connections. wrk 4.1 sometimes reports
+    # latencies far above what its own rate allows (seen on replays of a short request
+    # file); such a row's percentiles are wrk's error, and the note says so.
+    if out["tool"] in ("wrk", "oha-closed") and out.get("connections") and out.get("mean_ms"):
+        out["littles_law"] = round(out["mean_ms"] / 1e3 * out["rps"] / out["connections"], 2)
     out["db"] = db_work(args, out["requests"])
     out["cpu"] = cpu_work(args, out["requests"])
     json.dump(out, open(args.out, "w"), indent=1)
@@ -125,16 +131,9 @@ def wrk(args):
         "p999_ms": raw["latency_us"]["p999"] / 1000,
         "max_ms": raw["latency_us"]["max"] / 1000,
         **tally(raw.get("statuses", {}), args.expect, raw.get("socket_errors", {})),
+        "mean_ms": raw["latency_us"]["mean"] / 1000,
         "wraps": raw.get("wraps", 0),
     }
-    # Little's law: with every connection always waiting for its one request, the mean
-    # latency times the rate is the number of connections. wrk 4.1 sometimes reports
-    # latencies far above what its own rate allows (seen on replays of a short request
-    # file); such a row's percentiles are wrk's error, and the note says so.
-    conns = (common(args).get("connections") or 0)
-    mean_ms = raw["latency_us"].get("mean")
-    if conns and mean_ms:
-        out["littles_law"] = round(mean_ms / 1e6 * out["rps"] / conns, 2)
     finish(args, out, ("id", "rps", "p50_ms", "p99_ms", "errors", "wraps"))
 
 
@@ -168,12 +167,9 @@ def oha(args):
         "p99_ms": ms("p99"),
         "p999_ms": ms("p99.9"),
         "max_ms": round(summary["slowest"] * 1000, 3) if summary.get("slowest") else None,
+        "mean_ms": round(summary["average"] * 1000, 3) if summary.get("average") else None,
         **tally(statuses, args.expect, socket),
     }
-    if not args.rate:
-        conns = common(args).get("connections") or 0
-        if conns and summary.get("average"):
-            out["littles_law"] = round(summary["average"] * out["rps"] / conns, 2)
     finish(args, out, ("id", "offered_rps", "rps", "p50_ms", "p99_ms", "errors"))
 
 
